@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages HQRN builds and tests with, only when missing.
+set -euo pipefail
+packages=(
+  build-essential cmake
+  libtorch-dev libeigen3-dev libfmt-dev libgtest-dev libbenchmark-dev
+  libcli11-dev nlohmann-json3-dev
+  python3 python3-torch python3-numpy
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,80 @@
+// Input validation shared by the op entries. Every check names the argument
+// and the problem, and raises c10::Error (RuntimeError in Python).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/util/ArrayRef.h>
+#include <c10/util/Exception.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace hqrn::check {
+
+// log2(size) for a power of two >= 1; raises naming `what` otherwise.
+inline int64_t qubit_count(int64_t size, const char* op, const char* what) {
+  TORCH_CHECK(size >= 1 && (size & (size - 1)) == 0, op, ": ", what, " has size ", size,
+              ", which is not a power of two (the dimension of a qubit register)");
+  int64_t n = 0;
+  while ((int64_t{1} << n) < size) ++n;
+  return n;
+}
+
+inline void cpu_tensor(const at::Tensor& t, const char* op, const char* name) {
+  TORCH_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
+  TORCH_CHECK(t.device().is_cpu(), op, ": ", name, " must be a CPU tensor, got ", t.device());
+}
+
+// A batch of density matrices [B, d, d], complex64 or complex128; returns n.
+inline int64_t density_batch(const at::Tensor& rho, const char* op, const char* name = "rho") {
+  cpu_tensor(rho, op, name);
+  TORCH_CHECK(rho.dim() == 3, op, ": ", name, " must be a batch of density matrices [B, d, d], got ",
+              rho.dim(), " dimensions ", rho.sizes());
+  TORCH_CHECK(rho.size(1) == rho.size(2), op, ": ", name, " must hold square matrices, got ",
+              rho.size(1), " x ", rho.size(2));
+  TORCH_CHECK(rho.scalar_type() == at::kComplexFloat || rho.scalar_type() == at::kComplexDouble, op,
+              ": ", name, " must be complex64 or complex128, got ", rho.scalar_type());
+  return qubit_count(rho.size(1), op, name);
+}
+
+// A batch of probability vectors [B, d], float32 or float64; returns n.
+inline int64_t probability_batch(const at::Tensor& p, const char* op, const char* name = "p") {
+  cpu_tensor(p, op, name);
+  TORCH_CHECK(p.dim() == 2, op, ": ", name, " must be a batch of probability vectors [B, d], got ",
+              p.dim(), " dimensions ", p.sizes());
+  TORCH_CHECK(p.scalar_type() == at::kFloat || p.scalar_type() == at::kDouble, op, ": ", name,
+              " must be float32 or float64, got ", p.scalar_type());
+  return qubit_count(p.size(1), op, name);
+}
+
+inline void qubit(int64_t q, int64_t n, const char* op, const char* name) {
+  TORCH_CHECK(q >= 0 && q < n, op, ": ", name, " = ", q, " is out of range for ", n,
+              " qubit(s) (valid: 0..", n - 1, ")");
+}
+
+// Distinct qubits, each in range.
+inline std::vector<int64_t> qubit_list(at::IntArrayRef qubits, int64_t n, const char* op, const char* name) {
+  std::vector<int64_t> list(qubits.begin(), qubits.end());
+  for (size_t i = 0; i < list.size(); ++i) {
+    qubit(list[i], n, op, name);
+    for (size_t k = 0; k < i; ++k) {
+      TORCH_CHECK(list[k] != list[i], op, ": ", name, " lists qubit ", list[i], " twice");
+    }
+  }
+  return list;
+}
+
+// An angle table of `real_type`: [2^(n-1)] shared or [batch, 2^(n-1)] per sample.
+inline void angle_table(const at::Tensor& t, int64_t batch, int64_t n, at::ScalarType real_type,
+                        const char* op, const char* name) {
+  cpu_tensor(t, op, name);
+  const int64_t len = int64_t{1} << (n - 1);
+  TORCH_CHECK(t.scalar_type() == real_type, op, ": ", name, " must have dtype ", real_type,
+              " to match the state, got ", t.scalar_type());
+  TORCH_CHECK((t.dim() == 1 && t.size(0) == len) || (t.dim() == 2 && t.size(0) == batch && t.size(1) == len),
+              op, ": ", name, " must have shape [", len, "] (shared) or [", batch, ", ", len,
+              "] (per sample), one angle per configuration of the other ", n - 1, " qubit(s); got ",
+              t.sizes());
+}
+
+}  // namespace hqrn::check

@@ -1,0 +1,148 @@
+// CPU kernels of a k-qubit gate on density matrices, U rho U^dagger, with U
+// the matrix u on `targets` (targets[0] = most significant bit of u's index)
+// and the identity elsewhere. Used to simulate exported circuits gate by gate.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <vector>
+
+#include "../check.h"
+#include "../qubit_index.h"
+
+namespace hqrn {
+namespace {
+
+constexpr const char* kOp = "apply_unitary";
+constexpr int64_t kMaxGateQubits = 3;
+
+// Row/column offsets of the gate's sub-register and of the rest of the register.
+struct GateLayout {
+  int64_t batch, d, k_dim;
+  int64_t u_stride;  // 0 for one u shared by the batch
+  std::vector<int64_t> gate, rest;
+};
+
+GateLayout check_inputs(const at::Tensor& rho, const at::Tensor& u, at::IntArrayRef targets) {
+  const int64_t n = check::density_batch(rho, kOp);
+  const auto list = check::qubit_list(targets, n, kOp, "targets");
+  const auto k = static_cast<int64_t>(list.size());
+  TORCH_CHECK(k >= 1 && k <= kMaxGateQubits, kOp, ": targets must list 1 to ", kMaxGateQubits,
+              " qubits, got ", k);
+  check::cpu_tensor(u, kOp, "u");
+  TORCH_CHECK(u.scalar_type() == rho.scalar_type(), kOp, ": u must have rho's dtype ", rho.scalar_type(),
+              ", got ", u.scalar_type());
+  const int64_t k_dim = int64_t{1} << k;
+  const bool shared = u.dim() == 2 && u.size(0) == k_dim && u.size(1) == k_dim;
+  const bool per_sample = u.dim() == 3 && u.size(0) == rho.size(0) && u.size(1) == k_dim && u.size(2) == k_dim;
+  TORCH_CHECK(shared || per_sample, kOp, ": u must have shape [", k_dim, ", ", k_dim, "] or [", rho.size(0),
+              ", ", k_dim, ", ", k_dim, "] for ", k, " target(s), got ", u.sizes());
+  return {rho.size(0), rho.size(1), k_dim, per_sample ? k_dim * k_dim : 0,
+          index::subregister_offsets(n, list), index::subregister_offsets(n, index::complement(n, list))};
+}
+
+// dst = M src (M acting on the rows' gate bits), or dst = src M^dagger when
+// `on_columns` (M acting on the columns' gate bits).
+template <typename complex_t>
+void apply_gate(const GateLayout& g, const complex_t* m, const complex_t* src, complex_t* dst, bool on_columns) {
+  const int64_t groups = static_cast<int64_t>(g.rest.size());
+  at::parallel_for(0, g.batch * groups, 1, [&](int64_t begin, int64_t end) {
+    complex_t in[1 << kMaxGateQubits];
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / groups, r = g.rest[task % groups];
+      const complex_t* mb = m + b * g.u_stride;
+      const complex_t* s = src + b * g.d * g.d;
+      complex_t* o = dst + b * g.d * g.d;
+      for (int64_t line = 0; line < g.d; ++line) {
+        // Row mode: column `line` of the rows (gate bits, r); column mode: row `line`.
+        const auto pos = [&](int64_t a) { return on_columns ? line * g.d + (g.gate[a] | r) : (g.gate[a] | r) * g.d + line; };
+        for (int64_t a = 0; a < g.k_dim; ++a) in[a] = s[pos(a)];
+        for (int64_t a = 0; a < g.k_dim; ++a) {
+          complex_t sum(0);
+          for (int64_t c = 0; c < g.k_dim; ++c) {
+            sum += (on_columns ? std::conj(mb[a * g.k_dim + c]) : mb[a * g.k_dim + c]) * in[c];
+          }
+          o[pos(a)] = sum;
+        }
+      }
+    }
+  });
+}
+
+// out[b][a, c] = sum_r sum_z A[b][(a, r), z] B[b][z, (c, r)]: the gradient of a
+// full-register matrix reduced onto the gate's sub-register.
+template <typename complex_t>
+void contract_gate(const GateLayout& g, const complex_t* a_mat, const complex_t* b_mat, complex_t* out) {
+  const int64_t kk = g.k_dim * g.k_dim;
+  at::parallel_for(0, g.batch * kk, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / kk, a = (task % kk) / g.k_dim, c = task % g.k_dim;
+      const complex_t* am = a_mat + b * g.d * g.d;
+      const complex_t* bm = b_mat + b * g.d * g.d;
+      complex_t sum(0);
+      for (const int64_t r : g.rest) {
+        const complex_t* row = am + (g.gate[a] | r) * g.d;
+        const int64_t col = g.gate[c] | r;
+        for (int64_t z = 0; z < g.d; ++z) sum += row[z] * bm[z * g.d + col];
+      }
+      out[task] = sum;
+    }
+  });
+}
+
+at::Tensor conj_transpose(const at::Tensor& m) { return at::conj_physical(m).transpose(-2, -1).contiguous(); }
+
+at::Tensor apply_unitary_cpu(const at::Tensor& rho, const at::Tensor& u, at::IntArrayRef targets) {
+  const GateLayout g = check_inputs(rho, u, targets);
+  const auto rho_c = rho.contiguous();
+  const auto u_c = u.resolve_conj().contiguous();
+  auto half = at::empty_like(rho_c);
+  auto out = at::empty_like(rho_c);
+  AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "apply_unitary", [&] {
+    apply_gate(g, u_c.data_ptr<scalar_t>(), rho_c.data_ptr<scalar_t>(), half.data_ptr<scalar_t>(), false);
+    apply_gate(g, u_c.data_ptr<scalar_t>(), half.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), true);
+  });
+  return out;
+}
+
+// grad_rho = U^dagger G U; grad_U(full) = G U rho^dagger + G^dagger U rho,
+// reduced onto u by contract_gate (and summed over the batch for a shared u).
+std::tuple<at::Tensor, at::Tensor> apply_unitary_backward_cpu(const at::Tensor& grad, const at::Tensor& rho,
+                                                              const at::Tensor& u, at::IntArrayRef targets) {
+  const GateLayout g = check_inputs(rho, u, targets);
+  TORCH_CHECK(grad.sizes() == rho.sizes() && grad.scalar_type() == rho.scalar_type(),
+              "_apply_unitary_backward: grad must match rho's shape and dtype, got ", grad.sizes(), " ",
+              grad.scalar_type());
+  const auto grad_c = grad.resolve_conj().contiguous();
+  const auto rho_c = rho.resolve_conj().contiguous();
+  const auto u_c = u.resolve_conj().contiguous();
+  const auto u_adj = conj_transpose(u_c);
+  const auto grad_adj = conj_transpose(grad_c);
+  const auto rho_adj = conj_transpose(rho_c);
+  auto tmp = at::empty_like(rho_c);
+  auto grad_rho = at::empty_like(rho_c);
+  auto u_rho = at::empty_like(rho_c);
+  auto u_rho_adj = at::empty_like(rho_c);
+  auto grad_u = at::empty({g.batch, g.k_dim, g.k_dim}, u.options());
+  auto grad_u_second = at::empty_like(grad_u);
+  AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "apply_unitary_backward", [&] {
+    using c = scalar_t;
+    apply_gate(g, u_adj.data_ptr<c>(), grad_c.data_ptr<c>(), tmp.data_ptr<c>(), false);
+    apply_gate(g, u_adj.data_ptr<c>(), tmp.data_ptr<c>(), grad_rho.data_ptr<c>(), true);
+    apply_gate(g, u_c.data_ptr<c>(), rho_adj.data_ptr<c>(), u_rho_adj.data_ptr<c>(), false);
+    apply_gate(g, u_c.data_ptr<c>(), rho_c.data_ptr<c>(), u_rho.data_ptr<c>(), false);
+    contract_gate(g, grad_c.data_ptr<c>(), u_rho_adj.data_ptr<c>(), grad_u.data_ptr<c>());
+    contract_gate(g, grad_adj.data_ptr<c>(), u_rho.data_ptr<c>(), grad_u_second.data_ptr<c>());
+  });
+  grad_u.add_(grad_u_second);
+  return {grad_rho, g.u_stride == 0 ? grad_u.sum(0) : grad_u};
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(hqrn, CPU, m) {
+  m.impl("apply_unitary", &apply_unitary_cpu);
+  m.impl("_apply_unitary_backward", &apply_unitary_backward_cpu);
+}
+
+}  // namespace hqrn

@@ -1,0 +1,113 @@
+// CPU kernels of the classical analog of a residual step: on a probability
+// vector, bit `target` flips with probability f = sin^2(theta[c]/2).
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <vector>
+
+#include "../check.h"
+#include "../parallel.h"
+#include "../qubit_index.h"
+#include "../rotation.h"
+
+namespace hqrn {
+namespace {
+
+constexpr const char* kOp = "markov_step";
+
+struct MarkovShape {
+  int64_t batch, d, half, mask, table_stride;
+};
+
+MarkovShape check_inputs(const at::Tensor& p, const at::Tensor& theta, int64_t target) {
+  const int64_t n = check::probability_batch(p, kOp);
+  TORCH_CHECK(n >= 1, kOp, ": p must describe at least one bit (d >= 2), got d = ", p.size(1));
+  check::qubit(target, n, kOp, "target");
+  check::angle_table(theta, p.size(0), n, p.scalar_type(), kOp, "theta");
+  const int64_t half = p.size(1) / 2;
+  return {p.size(0), p.size(1), half, index::qubit_mask(n, target), theta.dim() == 2 ? half : 0};
+}
+
+template <typename real_t>
+void forward_kernel(const MarkovShape& s, const real_t* p, const real_t* theta, real_t* out) {
+  at::parallel_for(0, s.batch * s.half, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / s.half, c = task % s.half;
+      const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
+      const real_t f = Rotation<real_t>::flip_probability(theta[b * s.table_stride + c]);
+      const real_t p0 = p[b * s.d + x0], p1 = p[b * s.d + x1];
+      out[b * s.d + x0] = (1 - f) * p0 + f * p1;
+      out[b * s.d + x1] = f * p0 + (1 - f) * p1;
+    }
+  });
+}
+
+// The step is a symmetric 2x2 stochastic map per pair, so grad_p uses the
+// same map; d out/d theta = f'(theta) * (p1 - p0) * (g0 - g1).
+template <typename real_t>
+void backward_kernel(const MarkovShape& s, const real_t* g, const real_t* p, const real_t* theta,
+                     int64_t entries, real_t* grad_p, real_t* grad_theta) {
+  const int64_t work = s.batch * s.half;
+  const int64_t chunks = chunk_count(work, 256);
+  std::vector<real_t> acc(chunks * entries, real_t(0));
+  const auto body = [&](int64_t chunk, int64_t begin, int64_t end) {
+    real_t* a = acc.data() + chunk * entries;
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t b = task / s.half, c = task % s.half;
+      const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
+      const int64_t t = b * s.table_stride + c;
+      const real_t f = Rotation<real_t>::flip_probability(theta[t]);
+      const real_t g0 = g[b * s.d + x0], g1 = g[b * s.d + x1];
+      const real_t p0 = p[b * s.d + x0], p1 = p[b * s.d + x1];
+      grad_p[b * s.d + x0] = (1 - f) * g0 + f * g1;
+      grad_p[b * s.d + x1] = f * g0 + (1 - f) * g1;
+      a[t] += Rotation<real_t>::flip_probability_d_theta(theta[t]) * (p1 - p0) * (g0 - g1);
+    }
+  };
+  for_each_chunk(work, chunks, body);
+  for (int64_t i = 0; i < entries; ++i) {
+    real_t total = 0;
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) total += acc[chunk * entries + i];
+    grad_theta[i] = total;
+  }
+}
+
+at::Tensor markov_step_cpu(const at::Tensor& p, const at::Tensor& theta, int64_t target) {
+  const MarkovShape s = check_inputs(p, theta, target);
+  const auto p_c = p.contiguous();
+  const auto theta_c = theta.contiguous();
+  auto out = at::empty_like(p_c);
+  AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "markov_step_forward", [&] {
+    forward_kernel<scalar_t>(s, p_c.data_ptr<scalar_t>(), theta_c.data_ptr<scalar_t>(), out.data_ptr<scalar_t>());
+  });
+  return out;
+}
+
+std::tuple<at::Tensor, at::Tensor> markov_step_backward_cpu(const at::Tensor& grad, const at::Tensor& p,
+                                                            const at::Tensor& theta, int64_t target) {
+  const MarkovShape s = check_inputs(p, theta, target);
+  TORCH_CHECK(grad.sizes() == p.sizes() && grad.scalar_type() == p.scalar_type(),
+              "_markov_step_backward: grad must match p's shape and dtype, got ", grad.sizes(), " ",
+              grad.scalar_type());
+  const auto g_c = grad.contiguous();
+  const auto p_c = p.contiguous();
+  const auto theta_c = theta.contiguous();
+  auto grad_p = at::empty_like(p_c);
+  auto grad_theta = at::empty_like(theta_c);
+  AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "markov_step_backward", [&] {
+    backward_kernel<scalar_t>(s, g_c.data_ptr<scalar_t>(), p_c.data_ptr<scalar_t>(),
+                              theta_c.data_ptr<scalar_t>(), theta_c.numel(), grad_p.data_ptr<scalar_t>(),
+                              grad_theta.data_ptr<scalar_t>());
+  });
+  return {grad_p, grad_theta};
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(hqrn, CPU, m) {
+  m.impl("markov_step", &markov_step_cpu);
+  m.impl("_markov_step_backward", &markov_step_backward_cpu);
+}
+
+}  // namespace hqrn

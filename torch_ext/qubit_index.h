@@ -1,0 +1,55 @@
+// Basis-index arithmetic for big-endian qubit registers (qubit 0 = most
+// significant bit). Shared by every kernel so that cidx means one thing.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace hqrn::index {
+
+// Bit mask of qubit q in an n-qubit index.
+inline int64_t qubit_mask(int64_t n, int64_t q) { return int64_t{1} << (n - 1 - q); }
+
+// cidx(x, j): x with qubit j's bit deleted (n-1 bits, order kept).
+inline int64_t delete_bit(int64_t x, int64_t mask) {
+  return ((x >> 1) & ~(mask - 1)) | (x & (mask - 1));
+}
+
+// Inverse of delete_bit: the index with a 0 inserted at `mask`'s position.
+inline int64_t insert_zero_bit(int64_t c, int64_t mask) {
+  return ((c & ~(mask - 1)) << 1) | (c & (mask - 1));
+}
+
+// Spreads the bits of `value` (value's most significant bit first) onto the
+// given bit masks: the basis index of a sub-register's configuration.
+inline int64_t scatter_bits(int64_t value, const std::vector<int64_t>& masks) {
+  int64_t x = 0;
+  const auto k = static_cast<int64_t>(masks.size());
+  for (int64_t i = 0; i < k; ++i) {
+    if ((value >> (k - 1 - i)) & 1) x |= masks[i];
+  }
+  return x;
+}
+
+// Index of each configuration of the qubits listed in `qubits` (first listed
+// = most significant), as a full n-qubit basis index with all other bits 0.
+inline std::vector<int64_t> subregister_offsets(int64_t n, const std::vector<int64_t>& qubits) {
+  std::vector<int64_t> masks;
+  for (auto q : qubits) masks.push_back(qubit_mask(n, q));
+  std::vector<int64_t> offsets(int64_t{1} << qubits.size());
+  for (int64_t v = 0; v < static_cast<int64_t>(offsets.size()); ++v) offsets[v] = scatter_bits(v, masks);
+  return offsets;
+}
+
+// The qubits of 0..n-1 that are not in `qubits`, in increasing order.
+inline std::vector<int64_t> complement(int64_t n, const std::vector<int64_t>& qubits) {
+  std::vector<int64_t> rest;
+  for (int64_t q = 0; q < n; ++q) {
+    bool listed = false;
+    for (auto t : qubits) listed = listed || (t == q);
+    if (!listed) rest.push_back(q);
+  }
+  return rest;
+}
+
+}  // namespace hqrn::index
