@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake
   libtorch-dev libeigen3-dev libfmt-dev libgtest-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev
+  libcli11-dev nlohmann-json3-dev zlib1g-dev
   python3 python3-torch python3-numpy
 )
 missing=()

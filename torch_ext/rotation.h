@@ -6,6 +6,7 @@
 #include <c10/util/complex.h>
 
 #include <cmath>
+#include <utility>
 
 namespace hqrn {
 
@@ -52,6 +53,15 @@ struct Rotation {
   Mat2<real_t> d_phi() const {
     const complex_t i(0, 1);
     return {complex_t(0), -i * e * s, -i * std::conj(e) * s, complex_t(0)};
+  }
+
+  // Diagonal of R M R^dagger for a block whose rows and columns share this
+  // rotation. Written with |e^{i phi}|^2 = 1 exactly, so on diagonal inputs
+  // (M01 = M10 = 0) the result does not depend on phi even in the last bit:
+  // quantum-only weights cannot move outputs on classical inputs.
+  std::pair<complex_t, complex_t> conjugated_diagonal(const Mat2<real_t>& m) const {
+    const complex_t cross = std::conj(e) * (c * s) * m.m01 + e * (c * s) * m.m10;
+    return {(c * c) * m.m00 - cross + (s * s) * m.m11, (s * s) * m.m00 + cross + (c * c) * m.m11};
   }
 
   // Bit-flip probability of the classical analog, sin^2(theta/2), and its

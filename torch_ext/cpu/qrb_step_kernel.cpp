@@ -79,6 +79,13 @@ void forward_kernel(const at::Tensor& rho, const at::Tensor& theta, const at::Te
       complex_t* out1 = res + (b * s.d + x1) * s.d;
       for (int64_t cy = 0; cy < s.half; ++cy) {
         const int64_t y0 = index::insert_zero_bit(cy, s.mask), y1 = y0 | s.mask;
+        if (dephase && cy == cx) {
+          const auto diag = rot[cx].conjugated_diagonal(load_block(in0, in1, y0, y1));
+          out0[y0] = diag.first;
+          out0[y1] = out1[y0] = complex_t(0);
+          out1[y1] = diag.second;
+          continue;
+        }
         const Mat2<real_t> t = load_block(in0, in1, y0, y1) * rot[cy].matrix().adjoint();
         if (dephase) {
           // Only the block's diagonal survives the measurement of the target.
