@@ -1,0 +1,193 @@
+#include "models/network.h"
+
+#include "torch_ext/ops.h"
+
+#include <stdexcept>
+
+namespace hqrn {
+
+namespace {
+// Floor for probabilities under a logarithm; far below any probability a
+// trained network reports, and representable in float32.
+constexpr double kTinyProbability = 1e-30;
+}  // namespace
+
+std::string to_string(Mode mode) { return mode == Mode::quantum ? "quantum" : "classical"; }
+
+Mode parse_mode(const std::string& name) {
+  if (name == "quantum") return Mode::quantum;
+  if (name == "classical") return Mode::classical;
+  throw std::invalid_argument("unknown mode '" + name + "' (expected quantum or classical)");
+}
+
+AngleEncoderImpl::AngleEncoderImpl(int64_t features, int64_t qubits)
+    : linear(register_module("linear", torch::nn::Linear(features, qubits))) {}
+
+torch::Tensor AngleEncoderImpl::forward(const torch::Tensor& features) {
+  const auto s = torch::sin(linear(features) / 2);
+  return s * s;
+}
+
+torch::Tensor product_distribution(const torch::Tensor& q) {
+  auto p = torch::ones({q.size(0), 1}, q.options());
+  for (int64_t j = 0; j < q.size(1); ++j) {
+    const auto qj = q.select(1, j).unsqueeze(1);
+    p = torch::stack({p * (1 - qj), p * qj}, 2).reshape({q.size(0), -1});
+  }
+  return p;
+}
+
+ResidualStackImpl::ResidualStackImpl(int64_t qubits, int64_t blocks_count, bool quantum_weights) {
+  for (int64_t l = 0; l < blocks_count; ++l) {
+    blocks.push_back(register_module(
+        "block" + std::to_string(l),
+        QuantumResidualBlock(ResidualBlockOptions(qubits).quantum_weights(quantum_weights))));
+  }
+}
+
+torch::Tensor ResidualStackImpl::forward_quantum(torch::Tensor rho) {
+  for (auto& block : blocks) rho = block->forward_quantum(rho);
+  return rho;
+}
+
+torch::Tensor ResidualStackImpl::forward_classical(torch::Tensor p) {
+  for (auto& block : blocks) p = block->forward_classical(p);
+  return p;
+}
+
+ReadoutHeadImpl::ReadoutHeadImpl(const NetworkConfig& config) : config_(config) {
+  const int64_t width = config.branches() * (int64_t{1} << config.readout_width());
+  if (config.readout() == Readout::linear) {
+    first = register_module("linear", torch::nn::Linear(width, config.classes()));
+  } else if (config.readout() == Readout::mlp) {
+    first = register_module("hidden", torch::nn::Linear(width, config.hidden()));
+    second = register_module("output", torch::nn::Linear(config.hidden(), config.classes()));
+  }
+}
+
+torch::Tensor ReadoutHeadImpl::forward(const torch::Tensor& distributions) {
+  if (config_.readout() == Readout::born) {
+    // Class c is readout outcome c; the outcomes >= C are discarded and the
+    // rest renormalised, averaged over the branches' measurement settings.
+    const auto p = distributions.mean(1).narrow(1, 0, config_.classes()).clamp_min(kTinyProbability);
+    return torch::log(p) - torch::log(p.sum(1, true));
+  }
+  auto x = distributions.reshape({distributions.size(0), -1});
+  if (config_.log_readout()) x = torch::log(x.clamp_min(kTinyProbability));
+  if (config_.readout() == Readout::linear) return first(x);
+  return second(torch::relu(first(x)));
+}
+
+ResidualNetworkImpl::ResidualNetworkImpl(const NetworkConfig& config, bool quantum_weights)
+    : config_(config), quantum_weights_(quantum_weights) {
+  config_.validate();
+  if (config_.features() > 0) {
+    encoder = register_module("encoder", AngleEncoder(config_.features(), config_.data_qubits()));
+  }
+  for (int64_t k = 0; k < config_.branches(); ++k) {
+    branches.push_back(register_module("branch" + std::to_string(k),
+                                       ResidualStack(config_.qubits(), config_.blocks(), quantum_weights)));
+  }
+  head = register_module("head", ReadoutHead(config_));
+  to(torch::kFloat64);
+}
+
+torch::ScalarType ResidualNetworkImpl::real_dtype() const {
+  for (const auto& p : parameters()) return p.scalar_type();
+  return torch::kFloat64;
+}
+
+torch::Tensor ResidualNetworkImpl::check_input(const torch::Tensor& input) const {
+  TORCH_CHECK(input.defined(), "network input is undefined");
+  const int64_t dd = int64_t{1} << config_.data_qubits();
+  if (config_.features() > 0) {
+    TORCH_CHECK(input.dim() == 2 && input.size(1) == config_.features() && !input.is_complex(),
+                "network input: expected real features [B, ", config_.features(), "], got ", input.sizes(), " ",
+                input.scalar_type());
+  } else {
+    const bool state = input.dim() == 3 && input.size(1) == dd && input.size(2) == dd;
+    const bool distribution = input.dim() == 2 && input.size(1) == dd && !input.is_complex();
+    TORCH_CHECK(state || distribution, "network input: expected ", config_.data_qubits(),
+                "-qubit density matrices [B, ", dd, ", ", dd, "] or probability vectors [B, ", dd, "], got ",
+                input.sizes(), " ", input.scalar_type());
+  }
+  TORCH_CHECK(input.size(0) >= 1, "network input: empty batch");
+  return input;
+}
+
+torch::Tensor ResidualNetworkImpl::initial_distribution(const torch::Tensor& input) {
+  check_input(input);
+  const auto real = real_dtype();
+  torch::Tensor p_data;
+  if (config_.features() > 0) {
+    p_data = product_distribution(encoder->forward(input.to(real)));
+  } else if (input.dim() == 3) {
+    p_data = hqrn::probs(input.to(c10::toComplexType(real)));
+  } else {
+    p_data = input.to(real);
+  }
+  // Ancillas in |0> are the low bits: p(x, 0..0) = p_data(x).
+  const int64_t aux = int64_t{1} << config_.ancillas();
+  if (aux == 1) return p_data;
+  return torch::constant_pad_nd(p_data.unsqueeze(-1), {0, aux - 1}).reshape({p_data.size(0), -1});
+}
+
+torch::Tensor ResidualNetworkImpl::initial_state(const torch::Tensor& input) {
+  check_input(input);
+  const auto complex = c10::toComplexType(real_dtype());
+  if (config_.features() == 0 && input.dim() == 3) {
+    return hqrn::embed_ancillas(input.to(complex), config_.ancillas());
+  }
+  // Encoded features and probability vectors are diagonal states.
+  return torch::diag_embed(initial_distribution(input)).to(complex);
+}
+
+torch::Tensor ResidualNetworkImpl::readout_distributions(const torch::Tensor& input, Mode mode) {
+  const int64_t r = config_.readout_width();
+  const auto start = mode == Mode::quantum ? initial_state(input) : initial_distribution(input);
+  std::vector<torch::Tensor> outs;
+  for (auto& branch : branches) {
+    const auto p = mode == Mode::quantum ? hqrn::probs(branch->forward_quantum(start))
+                                         : branch->forward_classical(start);
+    outs.push_back(p.reshape({p.size(0), -1, int64_t{1} << r}).sum(1));
+  }
+  return torch::stack(outs, 1);
+}
+
+torch::Tensor ResidualNetworkImpl::forward(const torch::Tensor& input, Mode mode) {
+  return head->forward(readout_distributions(input, mode));
+}
+
+torch::Tensor ResidualNetworkImpl::predict_proba(const torch::Tensor& input, Mode mode) {
+  return torch::softmax(forward(input, mode), 1);
+}
+
+std::vector<torch::Tensor> ResidualNetworkImpl::classical_parameters() const {
+  const auto quantum = quantum_parameters();
+  std::vector<torch::Tensor> out;
+  for (const auto& p : parameters()) {
+    bool is_quantum = false;
+    for (const auto& q : quantum) is_quantum = is_quantum || p.is_same(q);
+    if (!is_quantum) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> ResidualNetworkImpl::quantum_parameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& branch : branches) {
+    for (const auto& block : branch->blocks) {
+      if (block->has_quantum_weights()) {
+        out.push_back(block->V);
+        out.push_back(block->a);
+      }
+    }
+  }
+  return out;
+}
+
+void ResidualNetworkImpl::set_classical_trainable(bool trainable) {
+  for (auto& p : classical_parameters()) p.set_requires_grad(trainable);
+}
+
+}  // namespace hqrn

@@ -1,0 +1,116 @@
+// The HQRN and its classical analog (spec section 3): an angle encoder for
+// classical features, K branches of residual blocks, and a readout head.
+// Both share one implementation and one set of parameter names, so a
+// classical checkpoint loads into an HQRN by name.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+#include "models/residual_block.h"
+
+namespace hqrn {
+
+// How the network is simulated: on density matrices (quantum), or on
+// probability vectors (classical, the network's exact action on diagonal
+// inputs; a state input is read through its diagonal).
+enum class Mode { quantum, classical };
+std::string to_string(Mode mode);
+Mode parse_mode(const std::string& name);
+
+// theta_enc = A u + beta per data qubit; the qubit is prepared with
+// RY(theta_enc)|0> and measured, so it is 1 with probability sin^2(theta_enc/2).
+class AngleEncoderImpl : public torch::nn::Module {
+ public:
+  AngleEncoderImpl(int64_t features, int64_t qubits);
+  torch::Tensor forward(const torch::Tensor& features);  // [B, F] -> [B, qubits]
+  torch::nn::Linear linear{nullptr};
+};
+TORCH_MODULE(AngleEncoder);
+
+// Joint distribution [B, 2^k] of k independent bits with P(bit j = 1) = q[:, j],
+// bit 0 the most significant.
+torch::Tensor product_distribution(const torch::Tensor& q);
+
+// Blocks applied in sequence to one copy of the input.
+class ResidualStackImpl : public torch::nn::Module {
+ public:
+  ResidualStackImpl(int64_t qubits, int64_t blocks, bool quantum_weights);
+  torch::Tensor forward_quantum(torch::Tensor rho);
+  torch::Tensor forward_classical(torch::Tensor p);
+  std::vector<QuantumResidualBlock> blocks;
+};
+TORCH_MODULE(ResidualStack);
+
+class ReadoutHeadImpl : public torch::nn::Module {
+ public:
+  explicit ReadoutHeadImpl(const NetworkConfig& config);
+  // Readout distributions [B, K, 2^r] -> class logits [B, C].
+  torch::Tensor forward(const torch::Tensor& distributions);
+
+ private:
+  NetworkConfig config_;
+  torch::nn::Linear first{nullptr}, second{nullptr};
+};
+TORCH_MODULE(ReadoutHead);
+
+class ResidualNetworkImpl : public torch::nn::Module {
+ public:
+  ResidualNetworkImpl(const NetworkConfig& config, bool quantum_weights);
+
+  // Class logits [B, C] (softmax gives the class probabilities). `input` is
+  // features [B, F] when the config has features, else data-register states
+  // [B, d, d] (complex) or probability vectors [B, d] (real).
+  torch::Tensor forward(const torch::Tensor& input, Mode mode);
+  // Softmax of forward.
+  torch::Tensor predict_proba(const torch::Tensor& input, Mode mode);
+  // Z distributions of the readout register per branch, [B, K, 2^r].
+  torch::Tensor readout_distributions(const torch::Tensor& input, Mode mode);
+
+  // The full-register starting point: a probability vector [B, 2^n] or a
+  // density matrix [B, 2^n, 2^n].
+  torch::Tensor initial_distribution(const torch::Tensor& input);
+  torch::Tensor initial_state(const torch::Tensor& input);
+
+  // W, b, encoder and head (everything a classical analog has) / V and a.
+  std::vector<torch::Tensor> classical_parameters() const;
+  std::vector<torch::Tensor> quantum_parameters() const;
+  // Freezes or unfreezes the classical parameters (quantum-only fine-tuning).
+  void set_classical_trainable(bool trainable);
+
+  const NetworkConfig& config() const { return config_; }
+  bool has_quantum_weights() const { return quantum_weights_; }
+  torch::ScalarType real_dtype() const;
+
+  AngleEncoder encoder{nullptr};
+  std::vector<ResidualStack> branches;
+  ReadoutHead head{nullptr};
+
+ private:
+  torch::Tensor check_input(const torch::Tensor& input) const;
+  NetworkConfig config_;
+  bool quantum_weights_;
+};
+
+// The Hybrid Quantum Residual Network.
+class HQRNImpl : public ResidualNetworkImpl {
+ public:
+  explicit HQRNImpl(const NetworkConfig& config) : ResidualNetworkImpl(config, true) {}
+  torch::Tensor forward(const torch::Tensor& input, Mode mode = Mode::quantum) {
+    return ResidualNetworkImpl::forward(input, mode);
+  }
+};
+TORCH_MODULE(HQRN);
+
+// The classical analog: Markov steps on probability vectors, classical weights only.
+class ClassicalResNetImpl : public ResidualNetworkImpl {
+ public:
+  explicit ClassicalResNetImpl(const NetworkConfig& config) : ResidualNetworkImpl(config, false) {}
+  torch::Tensor forward(const torch::Tensor& input) { return ResidualNetworkImpl::forward(input, Mode::classical); }
+};
+TORCH_MODULE(ClassicalResNet);
+
+}  // namespace hqrn

@@ -1,0 +1,55 @@
+// One quantum residual block (spec sections 2 and 3): a sweep of residual
+// steps over its targets, with angle tables computed from the weights by
+// ordinary LibTorch ops so that autograd reaches W, b, V and a.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace hqrn {
+
+struct ResidualBlockOptions {
+  explicit ResidualBlockOptions(int64_t qubits) : qubits_(qubits) {}
+  TORCH_ARG(int64_t, qubits);
+  // Registers V and a (the HQRN); without them only the classical analog runs.
+  TORCH_ARG(bool, quantum_weights) = true;
+  // Update order; empty means every qubit, 0..n-1.
+  TORCH_ARG(std::vector<int64_t>, targets) = {};
+  // Standard deviation of the initial weights (0: the identity block).
+  TORCH_ARG(double, init_std) = 0.1;
+};
+
+class QuantumResidualBlockImpl : public torch::nn::Module {
+ public:
+  explicit QuantumResidualBlockImpl(const ResidualBlockOptions& options);
+
+  // S_j for every target j, on density matrices [B, d, d].
+  torch::Tensor forward_quantum(torch::Tensor rho) const;
+  // MarkovStep_j for every target j, on probability vectors [B, d].
+  torch::Tensor forward_classical(torch::Tensor p) const;
+
+  // theta_j(c) = b_j + sum_i W_ji c_i for every qubit j: [n, 2^(n-1)].
+  torch::Tensor theta_tables() const;
+  // phi_j(c) = a_j + sum_i V_ji c_i (zeros without quantum weights).
+  torch::Tensor phi_tables() const;
+
+  const std::vector<int64_t>& targets() const { return targets_; }
+  bool has_quantum_weights() const { return V.defined(); }
+
+  torch::Tensor W, b;  // classical weights: [n, n] (diagonal unused), [n]
+  torch::Tensor V, a;  // quantum-only weights, same shapes
+
+ private:
+  torch::Tensor tables(const torch::Tensor& weights, const torch::Tensor& bias) const;
+
+  ResidualBlockOptions options_;
+  std::vector<int64_t> targets_;
+  // controls_[j][c][i] = bit of qubit i in the basis index x with cidx(x, j) = c
+  // and bit j = 0; a constant, not saved with the parameters.
+  torch::Tensor controls_;
+};
+
+TORCH_MODULE(QuantumResidualBlock);
+
+}  // namespace hqrn

@@ -1,0 +1,240 @@
+// Dense references: every op as full-matrix algebra on [B, d, d] tensors. Index
+// tables are built with plain loops over basis states (no bit tricks shared with
+// the kernels); everything that touches the inputs is a differentiable torch op.
+#include "tests/dense_reference.h"
+
+#include <c10/util/Exception.h>
+
+#include <cmath>
+
+namespace hqrn::dense {
+namespace {
+
+// A [rows, cols] 0/1 matrix in `dtype` from a predicate on (row, col).
+template <typename Pred>
+torch::Tensor indicator_matrix(int64_t rows, int64_t cols, torch::ScalarType dtype, Pred pred) {
+  auto m = torch::zeros({rows, cols}, torch::kDouble);
+  auto acc = m.accessor<double, 2>();
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) {
+      if (pred(r, c)) acc[r][c] = 1.0;
+    }
+  }
+  return m.to(dtype);
+}
+
+// Basis index built from per-qubit bits: bits[q] for qubit q = 0..n-1.
+int64_t index_from_bits(const std::vector<int64_t>& bits) {
+  int64_t x = 0;
+  for (int64_t b : bits) x = 2 * x + b;
+  return x;
+}
+
+// The register's qubits not in `listed`, in increasing order.
+std::vector<int64_t> unlisted_qubits(int64_t n, const std::vector<int64_t>& listed) {
+  std::vector<int64_t> rest;
+  for (int64_t q = 0; q < n; ++q) {
+    bool found = false;
+    for (int64_t l : listed) found = found || l == q;
+    if (!found) rest.push_back(q);
+  }
+  return rest;
+}
+
+torch::Tensor dagger(const torch::Tensor& m) { return m.transpose(-2, -1).conj(); }
+
+}  // namespace
+
+int64_t qubit_bit(int64_t x, int64_t n, int64_t q) { return (x / (int64_t{1} << (n - 1 - q))) % 2; }
+
+int64_t other_qubits_index(int64_t x, int64_t n, int64_t j) {
+  std::vector<int64_t> bits;
+  for (int64_t q = 0; q < n; ++q) {
+    if (q != j) bits.push_back(qubit_bit(x, n, q));
+  }
+  return index_from_bits(bits);
+}
+
+int64_t qubits_of_dim(int64_t d) {
+  int64_t n = 0;
+  while ((int64_t{1} << n) < d) ++n;
+  TORCH_CHECK((int64_t{1} << n) == d, "dense reference: dimension ", d, " is not a power of two");
+  return n;
+}
+
+torch::ScalarType real_dtype(torch::ScalarType type) {
+  if (type == torch::kComplexFloat) return torch::kFloat;
+  if (type == torch::kComplexDouble) return torch::kDouble;
+  return type;
+}
+
+torch::Tensor rotation(const torch::Tensor& theta, const torch::Tensor& phi) {
+  const auto c = torch::cos(theta / 2);
+  const auto s = torch::sin(theta / 2);
+  const auto e = torch::complex(torch::cos(phi), torch::sin(phi));  // e^{i phi}
+  const auto cc = torch::complex(c, torch::zeros_like(c));
+  const auto row0 = torch::stack({cc, -e * s}, -1);
+  const auto row1 = torch::stack({e.conj() * s, cc}, -1);
+  return torch::stack({row0, row1}, -2);
+}
+
+torch::Tensor multiplexed_rotation(const torch::Tensor& theta, const torch::Tensor& phi, int64_t n,
+                                   int64_t target) {
+  const int64_t d = int64_t{1} << n;
+  const auto r = rotation(theta, phi);  // [.., T, 2, 2]
+  const auto flat = r.flatten(-3);      // [.., T * 4]
+  // <x|U|y> = [cidx(x) == cidx(y)] R(cidx(x))[x_j, y_j]
+  auto gather = torch::empty({d * d}, torch::kLong);
+  auto g = gather.accessor<int64_t, 1>();
+  for (int64_t x = 0; x < d; ++x) {
+    for (int64_t y = 0; y < d; ++y) {
+      g[x * d + y] =
+          other_qubits_index(x, n, target) * 4 + qubit_bit(x, n, target) * 2 + qubit_bit(y, n, target);
+    }
+  }
+  const auto same_controls = indicator_matrix(d, d, r.scalar_type(), [&](int64_t x, int64_t y) {
+    return other_qubits_index(x, n, target) == other_qubits_index(y, n, target);
+  });
+  auto entries = flat.index_select(-1, gather);
+  if (theta.dim() == 1) return entries.reshape({d, d}) * same_controls;
+  return entries.reshape({theta.size(0), d, d}) * same_controls;
+}
+
+torch::Tensor projector(int64_t n, int64_t target, int64_t b, torch::ScalarType dtype) {
+  const int64_t d = int64_t{1} << n;
+  return indicator_matrix(d, d, dtype,
+                          [&](int64_t x, int64_t y) { return x == y && qubit_bit(x, n, target) == b; });
+}
+
+torch::Tensor dephase(const torch::Tensor& rho, int64_t target) {
+  const int64_t n = qubits_of_dim(rho.size(-1));
+  const auto p0 = projector(n, target, 0, rho.scalar_type());
+  const auto p1 = projector(n, target, 1, rho.scalar_type());
+  return torch::matmul(torch::matmul(p0, rho), p0) + torch::matmul(torch::matmul(p1, rho), p1);
+}
+
+torch::Tensor qrb_step(const torch::Tensor& rho, const torch::Tensor& theta, const torch::Tensor& phi,
+                       int64_t target, bool dephase_target) {
+  const int64_t n = qubits_of_dim(rho.size(-1));
+  const auto u = multiplexed_rotation(theta, phi, n, target).to(rho.scalar_type());
+  const auto rotated = torch::matmul(torch::matmul(u, rho), dagger(u));
+  return dephase_target ? dephase(rotated, target) : rotated;
+}
+
+torch::Tensor markov_matrix(const torch::Tensor& theta, int64_t n, int64_t target) {
+  const int64_t d = int64_t{1} << n;
+  const auto flip = torch::sin(theta / 2).pow(2);  // [.., T]
+  auto controls = torch::empty({d}, torch::kLong);
+  auto ctl = controls.accessor<int64_t, 1>();
+  for (int64_t x = 0; x < d; ++x) ctl[x] = other_qubits_index(x, n, target);
+  const auto flip_x = flip.index_select(-1, controls);  // [.., d]
+  // F[x, y] = 1 when y is x with the target's bit flipped.
+  const auto partner = indicator_matrix(d, d, theta.scalar_type(), [&](int64_t x, int64_t y) {
+    return qubit_bit(x, n, target) != qubit_bit(y, n, target) &&
+           other_qubits_index(x, n, target) == other_qubits_index(y, n, target);
+  });
+  return torch::diag_embed(1 - flip_x) + flip_x.unsqueeze(-1) * partner;
+}
+
+torch::Tensor markov_step(const torch::Tensor& p, const torch::Tensor& theta, int64_t target) {
+  const int64_t n = qubits_of_dim(p.size(-1));
+  const auto m = markov_matrix(theta, n, target);
+  return torch::matmul(m, p.unsqueeze(-1)).squeeze(-1);
+}
+
+torch::Tensor embed_ancillas(const torch::Tensor& rho, int64_t n_aux) {
+  const int64_t a = int64_t{1} << n_aux;
+  const auto zero_state = indicator_matrix(a, a, rho.scalar_type(),
+                                           [](int64_t x, int64_t y) { return x == 0 && y == 0; });
+  std::vector<torch::Tensor> samples;
+  for (int64_t b = 0; b < rho.size(0); ++b) samples.push_back(torch::kron(rho[b].contiguous(), zero_state));
+  return torch::stack(samples);
+}
+
+torch::Tensor partial_trace(const torch::Tensor& rho, const std::vector<int64_t>& keep) {
+  const int64_t n = qubits_of_dim(rho.size(-1));
+  const int64_t d = int64_t{1} << n;
+  const auto traced = unlisted_qubits(n, keep);
+  const auto nk = static_cast<int64_t>(keep.size());
+  const auto nt = static_cast<int64_t>(traced.size());
+  const int64_t dk = int64_t{1} << nk;
+  torch::Tensor out;
+  for (int64_t t = 0; t < (int64_t{1} << nt); ++t) {
+    const auto v = indicator_matrix(dk, d, rho.scalar_type(), [&](int64_t k, int64_t x) {
+      for (int64_t i = 0; i < nk; ++i) {
+        if (qubit_bit(x, n, keep[i]) != qubit_bit(k, nk, i)) return false;
+      }
+      for (int64_t i = 0; i < nt; ++i) {
+        if (qubit_bit(x, n, traced[i]) != qubit_bit(t, nt, i)) return false;
+      }
+      return true;
+    });
+    const auto term = torch::matmul(torch::matmul(v, rho), v.transpose(0, 1));
+    out = out.defined() ? out + term : term;
+  }
+  return out;
+}
+
+torch::Tensor probs(const torch::Tensor& rho) { return torch::real(torch::diagonal(rho, 0, -2, -1)); }
+
+torch::Tensor embedded_unitary(const torch::Tensor& u, int64_t n, const std::vector<int64_t>& targets) {
+  const int64_t d = int64_t{1} << n;
+  const auto k = static_cast<int64_t>(targets.size());
+  auto order = targets;
+  for (int64_t q : unlisted_qubits(n, targets)) order.push_back(q);
+  // Pm[x, z] = 1 when z lists x's bits in `order`.
+  const auto pm = indicator_matrix(d, d, u.scalar_type(), [&](int64_t x, int64_t z) {
+    std::vector<int64_t> bits;
+    for (int64_t q : order) bits.push_back(qubit_bit(x, n, q));
+    return index_from_bits(bits) == z;
+  });
+  const auto identity_rest = torch::eye(int64_t{1} << (n - k), torch::TensorOptions().dtype(u.scalar_type()));
+  if (u.dim() == 2) return torch::matmul(torch::matmul(pm, torch::kron(u.contiguous(), identity_rest)), pm.transpose(0, 1));
+  std::vector<torch::Tensor> samples;
+  for (int64_t b = 0; b < u.size(0); ++b) {
+    samples.push_back(torch::matmul(torch::matmul(pm, torch::kron(u[b].contiguous(), identity_rest)), pm.transpose(0, 1)));
+  }
+  return torch::stack(samples);
+}
+
+torch::Tensor apply_unitary(const torch::Tensor& rho, const torch::Tensor& u,
+                            const std::vector<int64_t>& targets) {
+  const int64_t n = qubits_of_dim(rho.size(-1));
+  const auto full = embedded_unitary(u, n, targets);
+  return torch::matmul(torch::matmul(full, rho), dagger(full));
+}
+
+torch::Tensor random_density(int64_t batch, int64_t n, torch::ScalarType dtype, int64_t rank) {
+  const int64_t d = int64_t{1} << n;
+  if (rank <= 0) rank = d;
+  const auto g = torch::randn({batch, d, rank}, torch::TensorOptions().dtype(torch::kComplexDouble));
+  auto rho = torch::matmul(g, dagger(g));
+  const auto tr = torch::real(torch::diagonal(rho, 0, -2, -1)).sum(-1).reshape({batch, 1, 1});
+  rho = rho / tr;
+  rho = (rho + dagger(rho)) / 2;  // exactly Hermitian in the stored digits
+  return rho.to(dtype);
+}
+
+torch::Tensor random_matrix(int64_t batch, int64_t n, torch::ScalarType dtype) {
+  const int64_t d = int64_t{1} << n;
+  return (torch::randn({batch, d, d}, torch::TensorOptions().dtype(torch::kComplexDouble)) / double(d)).to(dtype);
+}
+
+torch::Tensor random_unitary(int64_t dim, torch::ScalarType dtype, int64_t batch) {
+  const auto opts = torch::TensorOptions().dtype(torch::kComplexDouble);
+  const auto a = batch > 0 ? torch::randn({batch, dim, dim}, opts) : torch::randn({dim, dim}, opts);
+  return std::get<0>(torch::linalg_qr(a)).to(dtype);
+}
+
+torch::Tensor random_probabilities(int64_t batch, int64_t n, torch::ScalarType dtype) {
+  const auto w = torch::rand({batch, int64_t{1} << n}, torch::TensorOptions().dtype(torch::kDouble)) + 0.05;
+  return (w / w.sum(-1, true)).to(dtype);
+}
+
+torch::Tensor random_angles(int64_t len, torch::ScalarType dtype, int64_t batch) {
+  const auto opts = torch::TensorOptions().dtype(torch::kDouble);
+  const auto u = batch > 0 ? torch::rand({batch, len}, opts) : torch::rand({len}, opts);
+  return ((2 * u - 1) * M_PI).to(dtype);
+}
+
+}  // namespace hqrn::dense

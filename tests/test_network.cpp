@@ -1,0 +1,643 @@
+// Model-level tests of the HQRN and its classical analog (spec sections 2
+// and 3): blocks and networks against independent dense references, the
+// exactness theorem for whole networks in float64 and float32, translation of
+// classical weights, quantum-only fine-tuning, the Bell-measurement example,
+// training smoke tests, and input/config validation.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+#include "models/network.h"
+#include "models/residual_block.h"
+#include "src/checkpoint.h"
+#include "tests/dense_reference.h"
+#include "tests/gradcheck.h"
+#include "tests/model_test_util.h"
+#include "tests/op_test_util.h"
+#include "torch_ext/ops.h"
+
+namespace hqrn {
+namespace {
+
+using test::all_close;
+using test::throws_with;
+
+constexpr auto kC = torch::kComplexDouble;
+constexpr auto kR = torch::kDouble;
+
+int64_t pick(std::mt19937_64& rng, int64_t lo, int64_t hi) {
+  return lo + static_cast<int64_t>(rng() % static_cast<uint64_t>(hi - lo + 1));
+}
+
+// A random valid configuration with at most max_qubits qubits.
+NetworkConfig random_config(std::mt19937_64& rng, Readout readout, int64_t max_qubits, bool allow_features = true) {
+  const int64_t n = pick(rng, 2, max_qubits);
+  const int64_t data = pick(rng, 1, std::min<int64_t>(n, 4));
+  NetworkConfig c;
+  c.data_qubits(data).ancillas(n - data).blocks(pick(rng, 1, 3)).branches(pick(rng, 1, 3)).readout(readout);
+  c.features(allow_features && pick(rng, 0, 1) == 1 ? pick(rng, 1, 5) : 0);
+  c.classes(pick(rng, 2, std::min<int64_t>(4, int64_t{1} << n)));
+  int64_t min_width = 1;
+  while ((int64_t{1} << min_width) < c.classes()) ++min_width;
+  // Default width (0) or an explicit one, at least wide enough for born.
+  c.readout_qubits(pick(rng, 0, 1) == 1 ? pick(rng, readout == Readout::born ? min_width : 1, n) : 0);
+  c.hidden(pick(rng, 2, 6)).log_readout(pick(rng, 0, 1) == 1);
+  c.validate();
+  return c;
+}
+
+std::string describe(const NetworkConfig& c) { return c.to_json(); }
+
+// Classical inputs of a network: encoded features, or probability vectors and
+// the same distributions as diagonal complex density matrices.
+std::vector<torch::Tensor> classical_inputs(const NetworkConfig& c, int64_t batch, torch::ScalarType real) {
+  if (c.features() > 0) {
+    return {(torch::rand({batch, c.features()}, kR) * 4 - 2).to(real)};
+  }
+  const auto p = dense::random_probabilities(batch, c.data_qubits(), kR);
+  return {p.to(real), torch::diag_embed(p).to(c10::toComplexType(real))};
+}
+
+// Exactness theorem on one network: quantum mode equals the classical analog
+// on diagonal inputs, and every branch's final density matrix is diagonal.
+void expect_exact(ResidualNetworkImpl& model, const torch::Tensor& input, double tol, const std::string& label) {
+  const auto q = model.forward(input, Mode::quantum);
+  const auto c = model.forward(input, Mode::classical);
+  EXPECT_TRUE(all_close(q, c, tol, tol)) << label << " logits";
+  EXPECT_TRUE(all_close(model.readout_distributions(input, Mode::quantum),
+                        model.readout_distributions(input, Mode::classical), tol))
+      << label << " readout distributions";
+  const auto rho0 = model.initial_state(input);
+  const auto p0 = model.initial_distribution(input);
+  for (size_t k = 0; k < model.branches.size(); ++k) {
+    const auto rho = model.branches[k]->forward_quantum(rho0);
+    EXPECT_LE(test::max_off_diagonal(rho), tol) << label << " branch " << k << " final state not diagonal";
+    EXPECT_TRUE(all_close(hqrn::probs(rho), model.branches[k]->forward_classical(p0), tol))
+        << label << " branch " << k << " diagonal vs Markov chain";
+  }
+}
+
+// ---------------------------------------------------------------- blocks
+
+TEST(ResidualBlock, MatchesDenseChannelsAndMarkovMatrices) {
+  torch::manual_seed(101);
+  std::mt19937_64 rng(101);
+  for (int64_t n = 1; n <= 4; ++n) {
+    for (int trial = 0; trial < 3; ++trial) {
+      // Default order, then random orders that may repeat or skip qubits.
+      std::vector<int64_t> targets;
+      if (trial > 0) {
+        for (int64_t t = 0; t < pick(rng, 1, n + 1); ++t) targets.push_back(pick(rng, 0, n - 1));
+      }
+      QuantumResidualBlock block(ResidualBlockOptions(n).targets(targets).init_std(2.0));
+      const std::string label = "n " + std::to_string(n) + " targets " + test::list_string(block->targets());
+      for (int64_t j = 0; j < n; ++j) {
+        EXPECT_TRUE(all_close(block->theta_tables()[j], test::reference_table(block->W, block->b, j), 1e-14)) << label;
+        EXPECT_TRUE(all_close(block->phi_tables()[j], test::reference_table(block->V, block->a, j), 1e-14)) << label;
+      }
+      auto rho = dense::random_density(2, n, kC);
+      auto expected_rho = rho;
+      auto p = dense::random_probabilities(2, n, kR);
+      auto expected_p = p;
+      for (const auto j : block->targets()) {
+        expected_rho = dense::qrb_step(expected_rho, test::reference_table(block->W, block->b, j),
+                                       test::reference_table(block->V, block->a, j), j, true);
+        expected_p = dense::markov_step(expected_p, test::reference_table(block->W, block->b, j), j);
+      }
+      EXPECT_TRUE(all_close(block->forward_quantum(rho), expected_rho, 1e-12)) << label;
+      EXPECT_TRUE(all_close(block->forward_classical(p), expected_p, 1e-12)) << label;
+    }
+  }
+}
+
+TEST(ResidualBlock, DiagonalWeightsAreUnusedAndZeroInitIsTheSkipConnection) {
+  torch::manual_seed(102);
+  QuantumResidualBlock block(ResidualBlockOptions(3).init_std(1.0));
+  const auto theta = block->theta_tables().clone();
+  const auto phi = block->phi_tables().clone();
+  {
+    torch::NoGradGuard no_grad;
+    block->W.diagonal().add_(5.0);
+    block->V.diagonal().add_(-3.0);
+  }
+  EXPECT_TRUE(torch::equal(block->theta_tables(), theta));
+  EXPECT_TRUE(torch::equal(block->phi_tables(), phi));
+
+  // init_std 0: theta = 0 everywhere, every basis state stays put.
+  QuantumResidualBlock identity(ResidualBlockOptions(3).init_std(0.0));
+  const auto p = dense::random_probabilities(2, 3, kR);
+  EXPECT_TRUE(torch::equal(identity->forward_classical(p), p));
+  EXPECT_TRUE(all_close(identity->forward_quantum(torch::diag_embed(p).to(kC)), torch::diag_embed(p).to(kC), 0.0));
+
+  // Classical-only blocks register no V, a and have zero phi tables.
+  QuantumResidualBlock classical(ResidualBlockOptions(3).quantum_weights(false));
+  EXPECT_FALSE(classical->has_quantum_weights());
+  EXPECT_EQ(classical->named_parameters().size(), 2u);
+  EXPECT_TRUE(torch::equal(classical->phi_tables(), torch::zeros({3, 4}, kR)));
+}
+
+TEST(ResidualBlock, RejectsBadOptions) {
+  EXPECT_THROW(QuantumResidualBlock{ResidualBlockOptions(0)}, std::invalid_argument);
+  EXPECT_TRUE(throws_with<std::invalid_argument>([] { QuantumResidualBlock{ResidualBlockOptions(2).targets({0, 2})}; },
+                                                 {"target 2"}));
+  EXPECT_THROW(QuantumResidualBlock{ResidualBlockOptions(2).targets({-1})}, std::invalid_argument);
+}
+
+// Spec section 2's example. With R(theta, phi) = [[c, -e^{i phi} s], [e^{-i phi} s, c]]:
+// the step on qubit 0 (theta = pi iff qubit 1 is 1, phi0 = a0 + V01 there)
+// leaves |00> and sends |11> to -e^{i phi0}|01>, so |Phi+> becomes
+// |0>(|0> - e^{i phi0}|1>)/sqrt2 and the measurement of qubit 0 is certain.
+// The step on qubit 1 (theta = pi/2, phi1 = a1 since qubit 0 is 0) then gives
+// qubit 1 = 0 with probability cos^2((phi0 + phi1)/2). One outcome is certain
+// iff phi0 + phi1 = 0 mod pi: the derived choice is phi = 0 (a = V = 0), which
+// also sends Phi-, Psi+, Psi- to 01, 11, 10: a full Bell measurement
+// (qubit 0 = Z0Z1 parity, qubit 1 = 1 iff Y0Y1 = +1).
+// phi0 = phi_0(qubit 1 = 1) = a0 + V01, phi1 = phi_1(qubit 0 = 0) = a1; v10
+// only acts when qubit 0 is 1, which |Phi+> never reaches.
+void set_bell_weights(QuantumResidualBlock& block, double phi0, double phi1, double v10 = 0.0) {
+  torch::NoGradGuard no_grad;
+  // Diagonal entries are arbitrary: they must not enter.
+  block->W.copy_(torch::tensor({0.7, M_PI, 0.0, -1.3}, kR).reshape({2, 2}));
+  block->b.copy_(torch::tensor({0.0, M_PI / 2}, kR));
+  block->V.copy_(torch::tensor({0.4, phi0 / 2, v10, 0.9}, kR).reshape({2, 2}));
+  block->a.copy_(torch::tensor({phi0 / 2, phi1}, kR));
+}
+
+torch::Tensor bell_state(int which) {
+  // Phi+, Phi-, Psi+, Psi- as density matrices [1, 4, 4].
+  auto psi = torch::zeros({4}, kC);
+  const double h = 1 / std::sqrt(2.0);
+  if (which < 2) {
+    psi[0] = h;
+    psi[3] = which == 0 ? h : -h;
+  } else {
+    psi[1] = h;
+    psi[2] = which == 2 ? h : -h;
+  }
+  return torch::outer(psi, psi.conj()).unsqueeze(0);
+}
+
+TEST(BellMeasurement, SpecExampleSeparatesPhiPlusFromItsDephasedTwin) {
+  QuantumResidualBlock block(ResidualBlockOptions(2));
+  set_bell_weights(block, 0.0, 0.0);
+  // theta on qubit 0 is pi exactly when qubit 1 is 1; on qubit 1 it is pi/2.
+  EXPECT_TRUE(all_close(block->theta_tables(), torch::tensor({0.0, M_PI, M_PI / 2, M_PI / 2}, kR).reshape({2, 2}), 0));
+
+  const auto phi_plus = test::phi_plus_state();
+  const auto twin = test::dephased_twin(phi_plus);
+  EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(phi_plus)), torch::tensor({{1.0, 0.0, 0.0, 0.0}}, kR), 1e-12));
+  EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(twin)), torch::tensor({{0.5, 0.5, 0.0, 0.0}}, kR), 1e-12));
+  // The classical analog sees only the diagonal, identical for the pair.
+  EXPECT_TRUE(torch::equal(block->forward_classical(hqrn::probs(phi_plus)), block->forward_classical(hqrn::probs(twin))));
+
+  // All four Bell states land on distinct certain outcomes.
+  const std::vector<int64_t> outcome{0, 1, 3, 2};
+  for (int which = 0; which < 4; ++which) {
+    const auto expected = torch::zeros({1, 4}, kR);
+    expected[0][outcome[which]] = 1.0;
+    EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(bell_state(which))), expected, 1e-12))
+        << "Bell state " << which;
+  }
+}
+
+TEST(BellMeasurement, OutcomeDependsOnPhiAsDerived) {
+  torch::manual_seed(103);
+  QuantumResidualBlock block(ResidualBlockOptions(2));
+  const auto phi_plus = test::phi_plus_state();
+  const auto twin = test::dephased_twin(phi_plus);
+  for (int trial = 0; trial < 12; ++trial) {
+    const double phi0 = dense::random_angles(1, kR).item<double>();
+    const double phi1 = dense::random_angles(1, kR).item<double>();
+    set_bell_weights(block, phi0, phi1, /*v10=*/dense::random_angles(1, kR).item<double>());
+    const double p00 = std::pow(std::cos((phi0 + phi1) / 2), 2);
+    const auto expected = torch::tensor({{p00, 1 - p00, 0.0, 0.0}}, kR);
+    EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(phi_plus)), expected, 1e-12))
+        << "phi0 " << phi0 << " phi1 " << phi1;
+    // The twin is diagonal: phi cannot matter.
+    EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(twin)), torch::tensor({{0.5, 0.5, 0.0, 0.0}}, kR), 1e-12));
+  }
+}
+
+TEST(BellMeasurement, NetworkWithBornReadoutSeesWhatItsClassicalAnalogCannot) {
+  HQRN model(NetworkConfig().data_qubits(2).blocks(1).branches(1).classes(4).readout(Readout::born));
+  set_bell_weights(model->branches[0]->blocks[0], 0.0, 0.0);
+  const auto phi_plus = test::phi_plus_state();
+  const auto twin = test::dephased_twin(phi_plus);
+  const auto both = torch::cat({phi_plus, twin});
+  const auto quantum = model->predict_proba(both, Mode::quantum);
+  EXPECT_TRUE(all_close(quantum[0], torch::tensor({1.0, 0.0, 0.0, 0.0}, kR), 1e-12));
+  EXPECT_TRUE(all_close(quantum[1], torch::tensor({0.5, 0.5, 0.0, 0.0}, kR), 1e-12));
+  const auto classical = model->predict_proba(both, Mode::classical);
+  EXPECT_TRUE(torch::equal(classical[0], classical[1]));
+  EXPECT_TRUE(all_close(classical[0], quantum[1], 1e-12));
+}
+
+// ---------------------------------------------------------------- network vs references
+
+TEST(NetworkReference, ClassicalModeMatchesIndependentMarkovChainAndHeads) {
+  torch::manual_seed(104);
+  std::mt19937_64 rng(104);
+  for (int round = 0; round < 3; ++round) {
+    for (const auto readout : {Readout::born, Readout::linear, Readout::mlp}) {
+      const auto config = random_config(rng, readout, 6);
+      HQRN model(config);
+      test::randomize_weights(*model);
+      for (const auto& input : classical_inputs(config, 3, kR)) {
+        const auto label = describe(config) + " input " + std::to_string(input.dim()) + "-d";
+        const auto expected = test::reference_classical_readout(*model, input);
+        const auto got = model->readout_distributions(input, Mode::classical);
+        EXPECT_TRUE(all_close(got, expected, 1e-12)) << label;
+        EXPECT_TRUE(all_close(model->forward(input, Mode::classical), test::reference_head(*model, expected), 1e-10,
+                              1e-10))
+            << label;
+        // Probabilities stay normalised along the way.
+        EXPECT_TRUE(all_close(got.sum(-1), torch::ones({3, config.branches()}, kR), 1e-12)) << label;
+        EXPECT_TRUE(all_close(model->predict_proba(input, Mode::classical).sum(-1), torch::ones({3}, kR), 1e-12));
+      }
+    }
+  }
+}
+
+TEST(NetworkReference, QuantumModeMatchesDenseChannelsOnCoherentStates) {
+  torch::manual_seed(105);
+  std::mt19937_64 rng(105);
+  for (int round = 0; round < 2; ++round) {
+    for (const auto readout : {Readout::born, Readout::linear, Readout::mlp}) {
+      const auto config = random_config(rng, readout, 4, /*allow_features=*/false);
+      HQRN model(config);
+      test::randomize_weights(*model);
+      const auto rho = dense::random_density(3, config.data_qubits(), kC);
+      const auto start = dense::embed_ancillas(rho, config.ancillas());
+      EXPECT_TRUE(all_close(model->initial_state(rho), start, 0)) << describe(config);
+      std::vector<torch::Tensor> readouts;
+      for (auto& branch : model->branches) {
+        const auto expected = test::reference_branch_quantum(*branch, start);
+        EXPECT_TRUE(all_close(branch->forward_quantum(start), expected, 1e-12)) << describe(config);
+        readouts.push_back(test::reference_marginal_last(dense::probs(expected), config.readout_width()));
+      }
+      const auto expected_readout = torch::stack(readouts, 1);
+      EXPECT_TRUE(all_close(model->readout_distributions(rho, Mode::quantum), expected_readout, 1e-12))
+          << describe(config);
+      EXPECT_TRUE(all_close(model->forward(rho, Mode::quantum), test::reference_head(*model, expected_readout), 1e-10,
+                            1e-10))
+          << describe(config);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- exactness theorem
+
+TEST(NetworkExactness, QuantumModeEqualsClassicalAnalogOnDiagonalInputs) {
+  torch::manual_seed(106);
+  std::mt19937_64 rng(106);
+  for (int round = 0; round < 4; ++round) {
+    for (const auto readout : {Readout::born, Readout::linear, Readout::mlp}) {
+      const auto config = random_config(rng, readout, 6);
+      HQRN model(config);
+      // Uniform angles in [-pi, pi], or the constructor's weights scaled up.
+      if (round % 2 == 0) {
+        test::randomize_weights(*model);
+      } else {
+        test::scale_parameters(*model, 3.0);
+      }
+      for (const auto& input : classical_inputs(config, 3, kR)) {
+        expect_exact(*model, input, 1e-12, describe(config) + " input " + std::to_string(input.dim()) + "-d");
+      }
+    }
+  }
+}
+
+TEST(NetworkExactness, HoldsOnEightQubits) {
+  torch::manual_seed(107);
+  for (const int64_t features : {0, 5}) {
+    const auto config = NetworkConfig().data_qubits(4).ancillas(4).features(features).blocks(2).branches(2).classes(3);
+    HQRN model(config);
+    test::randomize_weights(*model);
+    for (const auto& input : classical_inputs(config, 2, kR)) {
+      expect_exact(*model, input, 1e-12, describe(config) + " input " + std::to_string(input.dim()) + "-d");
+    }
+  }
+}
+
+TEST(NetworkExactness, GradientsAgreeAndQuantumWeightsGetNone) {
+  // On diagonal inputs the two modes are the same function of W, b, encoder
+  // and head, and V, a do not enter at all.
+  torch::manual_seed(108);
+  std::mt19937_64 rng(108);
+  for (const auto readout : {Readout::born, Readout::linear, Readout::mlp}) {
+    const auto config = random_config(rng, readout, 5);
+    HQRN model(config);
+    test::randomize_weights(*model);
+    const auto input = classical_inputs(config, 3, kR).back();
+    const auto labels = torch::randint(0, config.classes(), {3}, torch::kLong);
+    std::vector<std::vector<torch::Tensor>> grads;
+    for (const auto mode : {Mode::quantum, Mode::classical}) {
+      model->zero_grad();
+      torch::nn::functional::cross_entropy(model->forward(input, mode), labels).backward();
+      std::vector<torch::Tensor> g;
+      for (const auto& p : model->classical_parameters()) g.push_back(p.grad().clone());
+      grads.push_back(g);
+      if (mode == Mode::quantum) {
+        for (const auto& q : model->quantum_parameters()) {
+          EXPECT_TRUE(!q.grad().defined() || q.grad().abs().max().item<double>() < 1e-13) << describe(config);
+        }
+      }
+    }
+    for (size_t i = 0; i < grads[0].size(); ++i) {
+      EXPECT_TRUE(all_close(grads[0][i], grads[1][i], 1e-10, 1e-10)) << describe(config) << " parameter " << i;
+    }
+  }
+}
+
+TEST(NetworkExactness, HoldsInSinglePrecision) {
+  torch::manual_seed(109);
+  std::mt19937_64 rng(109);
+  for (int round = 0; round < 2; ++round) {
+    for (const auto readout : {Readout::born, Readout::linear, Readout::mlp}) {
+      const auto config = random_config(rng, readout, 6);
+      HQRN model(config);
+      test::randomize_weights(*model);
+      model->to(torch::kFloat32);
+      ASSERT_EQ(model->real_dtype(), torch::kFloat32);
+      for (const auto& input : classical_inputs(config, 3, torch::kFloat32)) {
+        const auto label = describe(config) + " float32 input " + std::to_string(input.dim()) + "-d";
+        const auto q = model->forward(input, Mode::quantum);
+        EXPECT_EQ(q.scalar_type(), torch::kFloat32) << label;
+        expect_exact(*model, input, 1e-5, label);
+        // And the single-precision network computes the right thing.
+        const auto expected = test::reference_head(*model, test::reference_classical_readout(*model, input));
+        EXPECT_TRUE(all_close(q, expected, 1e-4, 1e-4)) << label;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- classical analog
+
+TEST(ClassicalAnalog, TranslatedHqrnMatchesClassicalResNet) {
+  torch::manual_seed(110);
+  std::mt19937_64 rng(110);
+  for (int round = 0; round < 2; ++round) {
+    for (const auto readout : {Readout::born, Readout::linear, Readout::mlp}) {
+      const auto config = random_config(rng, readout, 6);
+      ClassicalResNet classical(config);
+      test::randomize_weights(*classical);
+      EXPECT_FALSE(classical->has_quantum_weights());
+      EXPECT_TRUE(classical->quantum_parameters().empty());
+      for (const auto& item : classical->named_parameters()) {
+        EXPECT_EQ(item.key().find(".V"), std::string::npos) << item.key();
+        EXPECT_EQ(item.key().find(".a"), std::string::npos) << item.key();
+      }
+
+      const auto translated = translate_classical(*classical);
+      EXPECT_TRUE(translated->has_quantum_weights());
+      for (const auto& q : translated->quantum_parameters()) EXPECT_TRUE(torch::equal(q, torch::zeros_like(q)));
+
+      // load_classical (in memory) keeps random quantum-only weights: they
+      // must not matter on classical inputs either.
+      HQRN kept(config);
+      test::randomize_weights(*kept);
+      load_classical(*kept, *classical);
+
+      for (const auto& input : classical_inputs(config, 3, kR)) {
+        const auto label = describe(config) + " input " + std::to_string(input.dim()) + "-d";
+        const auto expected = classical->forward(input);
+        EXPECT_TRUE(all_close(translated->forward(input, Mode::quantum), expected, 1e-12, 1e-12)) << label;
+        EXPECT_TRUE(torch::equal(translated->forward(input, Mode::classical), expected)) << label;
+        EXPECT_TRUE(all_close(kept->forward(input, Mode::quantum), expected, 1e-12, 1e-12)) << label;
+      }
+    }
+  }
+}
+
+TEST(ClassicalAnalog, ParameterGroupsPartitionTheParameters) {
+  HQRN model(NetworkConfig().data_qubits(2).ancillas(1).features(3).blocks(2).branches(2).readout(Readout::mlp));
+  const auto classical = model->classical_parameters();
+  const auto quantum = model->quantum_parameters();
+  EXPECT_EQ(quantum.size(), 2u * 2u * 2u);  // V and a per block per branch
+  EXPECT_EQ(classical.size() + quantum.size(), model->parameters().size());
+  std::vector<std::string> quantum_names;
+  for (const auto& item : model->named_parameters()) {
+    bool is_quantum = false;
+    for (const auto& q : quantum) is_quantum = is_quantum || item.value().is_same(q);
+    const auto& key = item.key();
+    const bool named_quantum = key.size() > 2 && (key.substr(key.size() - 2) == ".V" || key.substr(key.size() - 2) == ".a");
+    EXPECT_EQ(is_quantum, named_quantum) << key;
+  }
+  model->set_classical_trainable(false);
+  for (const auto& p : model->classical_parameters()) EXPECT_FALSE(p.requires_grad());
+  for (const auto& q : model->quantum_parameters()) EXPECT_TRUE(q.requires_grad());
+  model->set_classical_trainable(true);
+  for (const auto& p : model->classical_parameters()) EXPECT_TRUE(p.requires_grad());
+}
+
+// ---------------------------------------------------------------- fine-tuning
+
+TEST(QuantumFineTuning, KeepsClassicalPredictionsBitForBit) {
+  torch::manual_seed(111);
+  const auto config = NetworkConfig().data_qubits(2).ancillas(1).blocks(2).branches(2).classes(2);
+  HQRN model(config);
+  test::randomize_weights(*model);
+
+  const auto phi_plus = test::phi_plus_state();
+  const auto train_states = torch::cat({phi_plus, test::dephased_twin(phi_plus)});
+  const auto train_labels = torch::tensor({1, 0}, torch::kLong);
+
+  const auto p = dense::random_probabilities(4, 2, kR);
+  const std::vector<torch::Tensor> classical_data{p, torch::diag_embed(p).to(kC), test::dephased_twin(phi_plus)};
+  std::vector<torch::Tensor> before;
+  std::vector<torch::Tensor> classical_values;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& x : classical_data) {
+      before.push_back(model->forward(x, Mode::quantum));
+      before.push_back(model->forward(x, Mode::classical));
+    }
+    for (const auto& t : model->classical_parameters()) classical_values.push_back(t.clone());
+  }
+  const auto phi_plus_before = model->forward(phi_plus, Mode::quantum).detach();
+
+  model->set_classical_trainable(false);
+  torch::optim::Adam optimizer(model->quantum_parameters(), torch::optim::AdamOptions(0.1));
+  double first_loss = 0, last_loss = 0;
+  for (int step = 0; step < 25; ++step) {
+    optimizer.zero_grad();
+    const auto loss = torch::nn::functional::cross_entropy(model->forward(train_states, Mode::quantum), train_labels);
+    loss.backward();
+    optimizer.step();
+    (step == 0 ? first_loss : last_loss) = loss.item<double>();
+  }
+  EXPECT_LT(last_loss, first_loss - 0.05) << "quantum-only training did not learn to tell |Phi+> from its twin";
+
+  const auto classical_after = model->classical_parameters();
+  ASSERT_EQ(classical_after.size(), classical_values.size());
+  for (size_t i = 0; i < classical_values.size(); ++i) {
+    EXPECT_TRUE(torch::equal(classical_after[i], classical_values[i])) << "classical parameter " << i << " moved";
+    EXPECT_FALSE(classical_after[i].grad().defined()) << "frozen parameter " << i << " got a gradient";
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < classical_data.size(); ++i) {
+    EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::quantum), before[2 * i])) << "input " << i;
+    EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::classical), before[2 * i + 1])) << "input " << i;
+  }
+  EXPECT_GT((model->forward(phi_plus, Mode::quantum) - phi_plus_before).abs().max().item<double>(), 1e-3);
+}
+
+// ---------------------------------------------------------------- training
+
+// A tiny separable task on features in [-1, 1]: label = (u0 > u1).
+std::pair<torch::Tensor, torch::Tensor> tiny_task() {
+  const auto x = torch::rand({48, 3}, kR) * 2 - 1;
+  const auto y = (x.select(1, 0) > x.select(1, 1)).to(torch::kLong);
+  return {x, y};
+}
+
+double loss_of(ResidualNetworkImpl& model, const torch::Tensor& x, const torch::Tensor& y, Mode mode) {
+  torch::NoGradGuard no_grad;
+  return torch::nn::functional::cross_entropy(model.forward(x, mode), y).item<double>();
+}
+
+TEST(Training, OneAdamOverAllParametersLearnsInBothModes) {
+  torch::manual_seed(112);
+  const auto [x, y] = tiny_task();
+  HQRN model(NetworkConfig().data_qubits(2).ancillas(1).features(3).blocks(2).branches(2).classes(2));
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.05));
+  const double before_q = loss_of(*model, x, y, Mode::quantum);
+  const double before_c = loss_of(*model, x, y, Mode::classical);
+  EXPECT_NEAR(before_q, before_c, 1e-12);
+  for (int step = 0; step < 30; ++step) {
+    optimizer.zero_grad();
+    const auto mode = step % 2 == 0 ? Mode::classical : Mode::quantum;
+    torch::nn::functional::cross_entropy(model->forward(x, mode), y).backward();
+    optimizer.step();
+  }
+  const double after_q = loss_of(*model, x, y, Mode::quantum);
+  const double after_c = loss_of(*model, x, y, Mode::classical);
+  EXPECT_LT(after_q, before_q - 0.1) << "quantum-mode loss " << before_q << " -> " << after_q;
+  EXPECT_LT(after_c, before_c - 0.1) << "classical-mode loss " << before_c << " -> " << after_c;
+  EXPECT_NEAR(after_q, after_c, 1e-12);
+}
+
+TEST(Training, ClassicalResNetTrainsWithAdam) {
+  torch::manual_seed(113);
+  const auto [x, y] = tiny_task();
+  ClassicalResNet model(NetworkConfig().data_qubits(2).ancillas(1).features(3).blocks(2).branches(2).classes(2));
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(0.05));
+  const double before = loss_of(*model, x, y, Mode::classical);
+  for (int step = 0; step < 30; ++step) {
+    optimizer.zero_grad();
+    torch::nn::functional::cross_entropy(model->forward(x), y).backward();
+    optimizer.step();
+  }
+  const double after = loss_of(*model, x, y, Mode::classical);
+  EXPECT_LT(after, before - 0.1) << "loss " << before << " -> " << after;
+}
+
+// ---------------------------------------------------------------- validation
+
+TEST(NetworkInputs, BadInputsNameTheExpectedShape) {
+  HQRN features(NetworkConfig().data_qubits(2).features(3));
+  const auto fails = [](ResidualNetworkImpl& model, const torch::Tensor& input, const std::string& part) {
+    for (const auto mode : {Mode::quantum, Mode::classical}) {
+      EXPECT_TRUE(throws_with<c10::Error>([&] { model.forward(input, mode); }, {part}))
+          << "input " << input.sizes() << " " << input.scalar_type() << " mode " << to_string(mode);
+    }
+  };
+  fails(*features, torch::rand({2, 4}, kR), "[B, 3]");
+  fails(*features, torch::rand({2, 3}, kC), "[B, 3]");
+  fails(*features, torch::rand({2, 3, 3}, kR), "[B, 3]");
+  fails(*features, torch::rand({0, 3}, kR), "empty batch");
+
+  HQRN states(NetworkConfig().data_qubits(2).ancillas(1));
+  fails(*states, dense::random_density(2, 3, kC), "[B, 4, 4]");
+  fails(*states, torch::rand({2, 8}, kR), "[B, 4]");
+  fails(*states, torch::rand({2, 4, 5}, kC), "[B, 4, 4]");
+  fails(*states, torch::rand({2, 4}, kC), "[B, 4]");
+  fails(*states, torch::rand({4}, kR), "[B, 4]");
+
+  ClassicalResNet classical(NetworkConfig().data_qubits(3).features(2));
+  EXPECT_TRUE(throws_with<c10::Error>([&] { classical->forward(torch::rand({2, 5}, kR)); }, {"[B, 2]"}));
+}
+
+TEST(NetworkConfigValidation, RejectsInconsistentConfigs) {
+  const std::vector<std::pair<NetworkConfig, std::string>> bad{
+      {NetworkConfig().data_qubits(0).ancillas(0), "data_qubits + ancillas"},
+      {NetworkConfig().data_qubits(10).ancillas(5), "data_qubits + ancillas = 15"},
+      {NetworkConfig().ancillas(-1), "ancillas"},
+      {NetworkConfig().data_qubits(0).ancillas(2), "data qubit"},
+      {NetworkConfig().data_qubits(0).ancillas(2).features(3), "data qubit"},
+      {NetworkConfig().features(-1), "features"},
+      {NetworkConfig().blocks(-1), "blocks"},
+      {NetworkConfig().branches(0), "branches"},
+      {NetworkConfig().classes(1), "classes"},
+      {NetworkConfig().readout_qubits(3), "readout_qubits"},
+      {NetworkConfig().readout_qubits(-1), "readout_qubits"},
+      {NetworkConfig().data_qubits(3).classes(5).readout(Readout::born).readout_qubits(2), "born"},
+      {NetworkConfig().data_qubits(2).classes(5), "readout_qubits"},  // needs 3 readout qubits of 2
+      {NetworkConfig().readout(Readout::mlp).hidden(0), "hidden"},
+  };
+  for (const auto& [config, part] : bad) {
+    EXPECT_TRUE(throws_with<std::invalid_argument>([&] { config.validate(); }, {part})) << config.to_json();
+    EXPECT_THROW(HQRN{config}, std::invalid_argument) << config.to_json();
+    EXPECT_THROW(ClassicalResNet{config}, std::invalid_argument) << config.to_json();
+  }
+  // Boundaries that are fine.
+  EXPECT_NO_THROW(NetworkConfig().data_qubits(1).classes(2).validate());
+  EXPECT_NO_THROW(NetworkConfig().data_qubits(2).classes(4).readout(Readout::born).validate());
+  EXPECT_NO_THROW(NetworkConfig().data_qubits(1).blocks(0).validate());
+}
+
+TEST(NetworkConfigValidation, JsonRoundTripAndParsing) {
+  const auto config = NetworkConfig()
+                          .data_qubits(3)
+                          .ancillas(2)
+                          .features(7)
+                          .blocks(4)
+                          .branches(3)
+                          .classes(5)
+                          .readout(Readout::mlp)
+                          .readout_qubits(3)
+                          .hidden(11)
+                          .log_readout(true);
+  const auto back = NetworkConfig::from_json(config.to_json());
+  EXPECT_TRUE(back == config);
+  EXPECT_EQ(back.hidden(), 11);
+  EXPECT_TRUE(back.log_readout());
+  EXPECT_EQ(back.readout(), Readout::mlp);
+  EXPECT_FALSE(NetworkConfig() == config);
+  EXPECT_EQ(NetworkConfig().classes(5).readout_width(), 3);
+  EXPECT_EQ(NetworkConfig().classes(2).readout_width(), 1);
+
+  EXPECT_THROW(NetworkConfig::from_json("{"), std::invalid_argument);
+  EXPECT_THROW(NetworkConfig::from_json(R"({"data_qubits": 2})"), std::invalid_argument);
+  auto wrong = nlohmann::json::parse(config.to_json());
+  wrong["readout"] = "softmax";
+  EXPECT_THROW(NetworkConfig::from_json(wrong.dump()), std::invalid_argument);
+  wrong = nlohmann::json::parse(config.to_json());
+  wrong["branches"] = 0;  // well-formed but invalid
+  EXPECT_TRUE(throws_with<std::invalid_argument>([&] { NetworkConfig::from_json(wrong.dump()); }, {"branches"}));
+
+  for (const auto r : {Readout::born, Readout::linear, Readout::mlp}) EXPECT_EQ(parse_readout(to_string(r)), r);
+  EXPECT_THROW(parse_readout("Born"), std::invalid_argument);
+  for (const auto m : {Mode::quantum, Mode::classical}) EXPECT_EQ(parse_mode(to_string(m)), m);
+  EXPECT_THROW(parse_mode("dense"), std::invalid_argument);
+}
+
+TEST(ProductDistribution, MatchesDirectProducts) {
+  torch::manual_seed(114);
+  for (int64_t k = 1; k <= 5; ++k) {
+    const auto q = torch::rand({3, k}, kR);
+    EXPECT_TRUE(all_close(product_distribution(q), test::reference_product_distribution(q), 1e-15)) << "k " << k;
+  }
+}
+
+}  // namespace
+}  // namespace hqrn

@@ -1,0 +1,190 @@
+"""Python-side checks of the hqrn operator library.
+
+Loads the shared library with torch.ops.load_library, runs
+torch.autograd.gradcheck on every op in complex128/float64 (shared and
+per-sample tables), and compares qrb_step with a NumPy formula written here
+from the spec. Usage: test_ops.py PATH_TO_LIBHQRN_OPS (or HQRN_OPS_LIBRARY).
+Exits non-zero on any failure; the last line is 'N passed, N failed'.
+"""
+
+import math
+import os
+import sys
+import traceback
+
+import numpy as np
+import torch
+
+C128 = torch.complex128
+F64 = torch.float64
+
+
+def random_density(batch, n, gen):
+    d = 2 ** n
+    g = torch.randn(batch, d, d, dtype=C128, generator=gen)
+    rho = g @ g.conj().transpose(1, 2)
+    return rho / rho.diagonal(dim1=1, dim2=2).real.sum(-1).reshape(batch, 1, 1)
+
+
+def random_matrix(batch, n, gen):
+    d = 2 ** n
+    return torch.randn(batch, d, d, dtype=C128, generator=gen) / d
+
+
+def angles(shape, gen):
+    return (torch.rand(*shape, dtype=F64, generator=gen) * 2 - 1) * math.pi
+
+
+def numpy_qrb_step(rho, theta, phi, target, dephase):
+    """S_j(rho) from spec section 2, entry by entry: U[x, y] is nonzero only
+    when x and y agree off the target, where it is R(theta[c], phi[c]) at
+    (x_j, y_j); c lists the other qubits' bits (qubit 0 first)."""
+    batch, d, _ = rho.shape
+    n = d.bit_length() - 1
+    out = np.zeros_like(rho)
+    for b in range(batch):
+        th = theta[b] if theta.ndim == 2 else theta
+        ph = phi[b] if phi.ndim == 2 else phi
+        u = np.zeros((d, d), dtype=complex)
+        for x in range(d):
+            xb = format(x, "0{}b".format(n))
+            for y in range(d):
+                yb = format(y, "0{}b".format(n))
+                others_x = xb[:target] + xb[target + 1:]
+                others_y = yb[:target] + yb[target + 1:]
+                if others_x != others_y:
+                    continue
+                c = int(others_x, 2) if others_x else 0
+                t, p = th[c], ph[c]
+                r = np.array([[math.cos(t / 2), -np.exp(1j * p) * math.sin(t / 2)],
+                              [np.exp(-1j * p) * math.sin(t / 2), math.cos(t / 2)]])
+                u[x, y] = r[int(xb[target]), int(yb[target])]
+        s = u @ rho[b] @ u.conj().T
+        if dephase:
+            for x in range(d):
+                for y in range(d):
+                    if format(x, "0{}b".format(n))[target] != format(y, "0{}b".format(n))[target]:
+                        s[x, y] = 0
+        out[b] = s
+    return out
+
+
+def check_gradcheck(name, fn, inputs):
+    ok = torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-5, raise_exception=True)
+    assert ok, name
+
+
+def test_gradcheck_qrb_step(gen):
+    ops = torch.ops.hqrn
+    for n in (1, 2, 3):
+        half = 2 ** (n - 1)
+        for per_sample in (False, True):
+            for target in range(n):
+                for dephase in (False, True):
+                    rho = random_matrix(2, n, gen).requires_grad_()
+                    shape = (2, half) if per_sample else (half,)
+                    theta = angles(shape, gen).requires_grad_()
+                    phi = angles(shape, gen).requires_grad_()
+                    check_gradcheck("qrb_step", lambda r, t, p: ops.qrb_step(r, t, p, target, dephase),
+                                    (rho, theta, phi))
+
+
+def test_gradcheck_markov_step(gen):
+    ops = torch.ops.hqrn
+    for n in (1, 2, 3):
+        half = 2 ** (n - 1)
+        for per_sample in (False, True):
+            for target in range(n):
+                p = torch.rand(3, 2 ** n, dtype=F64, generator=gen).requires_grad_()
+                theta = angles((3, half) if per_sample else (half,), gen).requires_grad_()
+                check_gradcheck("markov_step", lambda q, t: ops.markov_step(q, t, target), (p, theta))
+
+
+def test_gradcheck_state_ops(gen):
+    ops = torch.ops.hqrn
+    for n in (1, 2, 3):
+        for target in range(n):
+            check_gradcheck("dephase", lambda r: ops.dephase(r, target),
+                            (random_matrix(2, n, gen).requires_grad_(),))
+        for n_aux in (0, 1, 2):
+            check_gradcheck("embed_ancillas", lambda r: ops.embed_ancillas(r, n_aux),
+                            (random_matrix(2, n, gen).requires_grad_(),))
+        keeps = [[], [0], [n - 1]] + ([[n - 1, 0]] if n >= 2 else []) + ([[2, 0, 1]] if n >= 3 else [])
+        for keep in keeps:
+            check_gradcheck("partial_trace", lambda r: ops.partial_trace(r, keep),
+                            (random_matrix(2, n, gen).requires_grad_(),))
+        check_gradcheck("probs", ops.probs, (random_matrix(2, n, gen).requires_grad_(),))
+
+
+def test_gradcheck_apply_unitary(gen):
+    ops = torch.ops.hqrn
+    for n, targets in ((1, [0]), (2, [1, 0]), (3, [2, 0]), (3, [1, 2, 0])):
+        dim = 2 ** len(targets)
+        for per_sample in (False, True):
+            u_shape = (2, dim, dim) if per_sample else (dim, dim)
+            u = torch.randn(*u_shape, dtype=C128, generator=gen).requires_grad_()
+            rho = random_matrix(2, n, gen).requires_grad_()
+            check_gradcheck("apply_unitary", lambda r, g: ops.apply_unitary(r, g, targets), (rho, u))
+
+
+def test_qrb_step_matches_numpy(gen):
+    ops = torch.ops.hqrn
+    for n in (1, 2, 3):
+        half = 2 ** (n - 1)
+        for per_sample in (False, True):
+            for target in range(n):
+                for dephase in (False, True):
+                    rho = random_density(3, n, gen)
+                    shape = (3, half) if per_sample else (half,)
+                    theta, phi = angles(shape, gen), angles(shape, gen)
+                    got = ops.qrb_step(rho, theta, phi, target, dephase).numpy()
+                    want = numpy_qrb_step(rho.numpy(), theta.numpy(), phi.numpy(), target, dephase)
+                    err = np.abs(got - want).max()
+                    assert err < 1e-12, "n={} target={} dephase={} per_sample={}: max error {}".format(
+                        n, target, dephase, per_sample, err)
+    # The schema's default is dephase=True.
+    rho = random_density(2, 2, gen)
+    theta, phi = angles((2,), gen), angles((2,), gen)
+    want = numpy_qrb_step(rho.numpy(), theta.numpy(), phi.numpy(), 1, True)
+    assert np.abs(ops.qrb_step(rho, theta, phi, 1).numpy() - want).max() < 1e-12
+
+
+def test_bad_input_raises_runtime_error(gen):
+    ops = torch.ops.hqrn
+    rho = random_density(1, 2, gen)
+    try:
+        ops.qrb_step(rho, torch.zeros(3, dtype=F64), torch.zeros(2, dtype=F64), 0)
+    except RuntimeError as e:
+        assert "theta" in str(e), str(e)
+    else:
+        raise AssertionError("a 3-entry theta for 2 qubits did not raise")
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("HQRN_OPS_LIBRARY")
+    if not path:
+        print("usage: test_ops.py PATH_TO_LIBHQRN_OPS")
+        print("0 passed, 1 failed")
+        return 1
+    torch.ops.load_library(path)
+    torch.set_num_threads(2)
+    tests = [test_gradcheck_qrb_step, test_gradcheck_markov_step, test_gradcheck_state_ops,
+             test_gradcheck_apply_unitary, test_qrb_step_matches_numpy, test_bad_input_raises_runtime_error]
+    passed = failed = 0
+    for test in tests:
+        gen = torch.Generator().manual_seed(1234)
+        try:
+            test(gen)
+        except Exception:  # report and keep going: every test gets its line
+            failed += 1
+            print("FAIL", test.__name__)
+            traceback.print_exc()
+        else:
+            passed += 1
+            print("ok  ", test.__name__)
+    print("{} passed, {} failed".format(passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+// Bad inputs raise c10::Error (RuntimeError in Python) whose message names
+// the offending argument, for every op.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cctype>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tests/dense_reference.h"
+#include "tests/op_test_util.h"
+#include "torch_ext/ops.h"
+
+namespace hqrn {
+namespace {
+
+constexpr auto kC = torch::kComplexDouble;
+constexpr auto kR = torch::kDouble;
+
+bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// `word` occurs in `text` delimited by non-identifier characters (so that "u"
+// does not match inside "unitary").
+bool mentions_word(const std::string& text, const std::string& word) {
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+    const bool starts = at == 0 || !is_identifier_char(text[at - 1]);
+    const bool ends = at + word.size() == text.size() || !is_identifier_char(text[at + word.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
+// The call raises c10::Error and its message names one of `names`.
+::testing::AssertionResult raises_naming(const std::function<void()>& call, const std::vector<std::string>& names) {
+  try {
+    call();
+  } catch (const c10::Error& e) {
+    const std::string message = e.msg();
+    for (const auto& name : names) {
+      if (mentions_word(message, name)) return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure() << "message does not name '" << names.front() << "': " << message;
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << "raised a non-c10 exception: " << e.what();
+  }
+  return ::testing::AssertionFailure() << "did not raise (expected an error naming '" << names.front() << "')";
+}
+
+::testing::AssertionResult raises_naming(const std::function<void()>& call, const std::string& name) {
+  return raises_naming(call, std::vector<std::string>{name});
+}
+
+torch::Tensor complex_zeros(std::vector<int64_t> shape) { return torch::zeros(shape, kC); }
+
+// Every op that takes a state, called on `rho` with otherwise valid arguments
+// for a 2-qubit register.
+std::vector<std::pair<std::string, std::function<void(const torch::Tensor&)>>> state_ops() {
+  const auto table = torch::zeros({2}, kR);
+  return {
+      {"qrb_step", [=](const torch::Tensor& rho) { hqrn::qrb_step(rho, table, table, 0, true); }},
+      {"dephase", [](const torch::Tensor& rho) { hqrn::dephase(rho, 0); }},
+      {"embed_ancillas", [](const torch::Tensor& rho) { hqrn::embed_ancillas(rho, 1); }},
+      {"partial_trace", [](const torch::Tensor& rho) { hqrn::partial_trace(rho, {0}); }},
+      {"probs", [](const torch::Tensor& rho) { hqrn::probs(rho); }},
+      {"apply_unitary", [](const torch::Tensor& rho) { hqrn::apply_unitary(rho, torch::eye(2, kC), {0}); }},
+  };
+}
+
+TEST(OpValidation, StateOfWrongShapeOrDtypeNamesRho) {
+  const std::vector<std::pair<std::string, torch::Tensor>> bad_states{
+      {"2-D", complex_zeros({4, 4})},
+      {"4-D", complex_zeros({1, 1, 4, 4})},
+      {"non-square", complex_zeros({1, 4, 8})},
+      {"3 x 3", complex_zeros({1, 3, 3})},
+      {"6 x 6", complex_zeros({1, 6, 6})},
+      {"float64", torch::zeros({1, 4, 4}, kR)},
+      {"float32", torch::zeros({1, 4, 4}, torch::kFloat)},
+  };
+  for (const auto& [op_name, op] : state_ops()) {
+    for (const auto& [what, rho] : bad_states) {
+      EXPECT_TRUE(raises_naming([&] { op(rho); }, "rho")) << op_name << " with " << what << " rho";
+    }
+  }
+}
+
+TEST(OpValidation, QrbStepAngleTableDtypeAndShape) {
+  const auto rho = complex_zeros({2, 8, 8});  // n = 3, tables of 4
+  const auto good = torch::zeros({4}, kR);
+  const auto step = [&](const torch::Tensor& theta, const torch::Tensor& phi) {
+    return [=] { hqrn::qrb_step(rho, theta, phi, 0, true); };
+  };
+  EXPECT_TRUE(raises_naming(step(torch::zeros({4}, torch::kFloat), good), "theta")) << "float32 theta, complex128 rho";
+  EXPECT_TRUE(raises_naming(step(good, torch::zeros({4}, torch::kFloat)), "phi")) << "float32 phi, complex128 rho";
+  EXPECT_TRUE(raises_naming(step(torch::zeros({4}, kC), good), "theta")) << "complex theta";
+  EXPECT_TRUE(raises_naming([&] { hqrn::qrb_step(rho.to(torch::kComplexFloat), good, good.to(torch::kFloat), 0); },
+                            "theta"))
+      << "float64 theta, complex64 rho";
+  EXPECT_TRUE(raises_naming(step(torch::zeros({3}, kR), good), "theta")) << "3 angles for 3 qubits";
+  EXPECT_TRUE(raises_naming(step(torch::zeros({8}, kR), good), "theta")) << "8 angles for 3 qubits";
+  EXPECT_TRUE(raises_naming(step(good, torch::zeros({2}, kR)), "phi")) << "2 phis for 3 qubits";
+  EXPECT_TRUE(raises_naming(step(torch::zeros({3, 4}, kR), good), "theta")) << "per-sample table for batch 3, B = 2";
+  EXPECT_TRUE(raises_naming(step(good, torch::zeros({1, 4}, kR)), "phi")) << "per-sample table for batch 1, B = 2";
+  EXPECT_TRUE(raises_naming(step(torch::zeros({2, 4, 1}, kR), good), "theta")) << "3-D table";
+  EXPECT_TRUE(raises_naming(step(torch::zeros({}, kR), good), "theta")) << "0-D table";
+}
+
+TEST(OpValidation, TargetOutOfRange) {
+  const auto rho = complex_zeros({1, 8, 8});
+  const auto table = torch::zeros({4}, kR);
+  const auto p = torch::full({1, 8}, 0.125, kR);
+  for (int64_t target : {-1, 3, 7}) {
+    EXPECT_TRUE(raises_naming([&] { hqrn::qrb_step(rho, table, table, target, true); }, "target"))
+        << "qrb_step target " << target;
+    EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(p, table, target); }, "target")) << "markov_step target " << target;
+    EXPECT_TRUE(raises_naming([&] { hqrn::dephase(rho, target); }, "target")) << "dephase target " << target;
+  }
+}
+
+TEST(OpValidation, MarkovStepShapesAndDtypes) {
+  const auto table = torch::zeros({4}, kR);
+  const auto p = torch::full({2, 8}, 0.125, kR);
+  EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(torch::full({8}, 0.125, kR), table, 0); }, "p")) << "1-D p";
+  EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(torch::zeros({1, 8, 8}, kR), table, 0); }, "p")) << "3-D p";
+  EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(torch::zeros({1, 6}, kR), table, 0); }, "p")) << "6 entries";
+  EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(torch::zeros({1, 8}, kC), table, 0); }, "p")) << "complex p";
+  EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(p, torch::zeros({4}, torch::kFloat), 0); }, "theta"))
+      << "float32 theta, float64 p";
+  EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(p, torch::zeros({5}, kR), 0); }, "theta")) << "5 angles";
+  EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(p, torch::zeros({3, 4}, kR), 0); }, "theta")) << "batch 3 table";
+}
+
+TEST(OpValidation, PartialTraceKeepList) {
+  const auto rho = complex_zeros({1, 8, 8});
+  for (const std::vector<int64_t>& keep : {std::vector<int64_t>{0, 0}, {2, 1, 2}, {3}, {-1}, {0, 5}}) {
+    EXPECT_TRUE(raises_naming([&] { hqrn::partial_trace(rho, keep); }, "keep"))
+        << "keep " << test::list_string(keep);
+  }
+}
+
+TEST(OpValidation, ApplyUnitaryTargetsAndGateShape) {
+  const auto rho = complex_zeros({3, 16, 16});  // n = 4
+  const auto apply = [&](const torch::Tensor& u, std::vector<int64_t> targets) {
+    return [=] { hqrn::apply_unitary(rho, u, targets); };
+  };
+  EXPECT_TRUE(raises_naming(apply(torch::eye(4, kC), {1, 1}), "targets")) << "duplicate targets";
+  EXPECT_TRUE(raises_naming(apply(torch::eye(2, kC), {4}), "targets")) << "target 4 of 4 qubits";
+  EXPECT_TRUE(raises_naming(apply(torch::eye(2, kC), {-1}), "targets")) << "negative target";
+  EXPECT_TRUE(raises_naming(apply(torch::eye(16, kC), {0, 1, 2, 3}), std::vector<std::string>{"targets", "u"})) << "k = 4 > 3";
+  EXPECT_TRUE(raises_naming(apply(torch::eye(4, kC), {2}), "u")) << "4 x 4 gate on one target";
+  EXPECT_TRUE(raises_naming(apply(torch::eye(2, kC), {0, 1}), "u")) << "2 x 2 gate on two targets";
+  EXPECT_TRUE(raises_naming(apply(complex_zeros({2, 4}), {0}), "u")) << "non-square gate";
+  EXPECT_TRUE(raises_naming(apply(complex_zeros({2, 2, 2}), {0}), "u")) << "per-sample gates for batch 2, B = 3";
+  EXPECT_TRUE(raises_naming(apply(complex_zeros({1, 3, 2, 2}), {0}), "u")) << "4-D gate";
+}
+
+TEST(OpValidation, EmbedAncillasNegativeCount) {
+  EXPECT_TRUE(raises_naming([] { hqrn::embed_ancillas(complex_zeros({1, 2, 2}), -1); }, "n_aux"));
+}
+
+TEST(OpValidation, ErrorsReachAutogradCallers) {
+  // Validation runs under autograd too (inputs requiring grad).
+  const auto rho = complex_zeros({1, 4, 4}).requires_grad_(true);
+  const auto theta = torch::zeros({3}, kR).requires_grad_(true);
+  EXPECT_TRUE(raises_naming([&] { hqrn::qrb_step(rho, theta, theta, 0, true); }, "theta"));
+  EXPECT_TRUE(raises_naming([&] { hqrn::partial_trace(rho, {1, 1}); }, "keep"));
+}
+
+}  // namespace
+}  // namespace hqrn
