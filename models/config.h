@@ -27,6 +27,8 @@ struct NetworkConfig {
   TORCH_ARG(int64_t, ancillas) = 0;
   // Number of classical input features (0: the input is a state).
   TORCH_ARG(int64_t, features) = 0;
+  // Features are multiplied by this before the encoder (e.g. 1/16 for 0..16 pixels).
+  TORCH_ARG(double, feature_scale) = 1.0;
   TORCH_ARG(int64_t, blocks) = 1;
   TORCH_ARG(int64_t, branches) = 1;
   TORCH_ARG(int64_t, classes) = 2;
@@ -34,6 +36,11 @@ struct NetworkConfig {
   // Qubits read out at the end (the last ones); 0 means ceil(log2(classes)).
   TORCH_ARG(int64_t, readout_qubits) = 0;
   TORCH_ARG(int64_t, hidden) = 32;
+  // Hidden layers of the mlp readout.
+  TORCH_ARG(int64_t, hidden_layers) = 1;
+  // Standard deviation of the initial block weights W, b, V, a; small values
+  // start every block near the identity (the skip connection).
+  TORCH_ARG(double, init_std) = 0.1;
   // Feed log-probabilities instead of probabilities to the hybrid heads.
   TORCH_ARG(bool, log_readout) = false;
 

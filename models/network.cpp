@@ -1,5 +1,6 @@
 #include "models/network.h"
 
+#include "models/mlp.h"
 #include "torch_ext/ops.h"
 
 #include <stdexcept>
@@ -37,11 +38,11 @@ torch::Tensor product_distribution(const torch::Tensor& q) {
   return p;
 }
 
-ResidualStackImpl::ResidualStackImpl(int64_t qubits, int64_t blocks_count, bool quantum_weights) {
+ResidualStackImpl::ResidualStackImpl(int64_t qubits, int64_t blocks_count, bool quantum_weights, double init_std) {
   for (int64_t l = 0; l < blocks_count; ++l) {
     blocks.push_back(register_module(
         "block" + std::to_string(l),
-        QuantumResidualBlock(ResidualBlockOptions(qubits).quantum_weights(quantum_weights))));
+        QuantumResidualBlock(ResidualBlockOptions(qubits).quantum_weights(quantum_weights).init_std(init_std))));
   }
 }
 
@@ -57,11 +58,9 @@ torch::Tensor ResidualStackImpl::forward_classical(torch::Tensor p) {
 
 ReadoutHeadImpl::ReadoutHeadImpl(const NetworkConfig& config) : config_(config) {
   const int64_t width = config.branches() * (int64_t{1} << config.readout_width());
-  if (config.readout() == Readout::linear) {
-    first = register_module("linear", torch::nn::Linear(width, config.classes()));
-  } else if (config.readout() == Readout::mlp) {
-    first = register_module("hidden", torch::nn::Linear(width, config.hidden()));
-    second = register_module("output", torch::nn::Linear(config.hidden(), config.classes()));
+  if (config.readout() != Readout::born) {
+    const int64_t layers = config.readout() == Readout::mlp ? config.hidden_layers() : 0;
+    mlp = register_module("mlp", make_mlp(width, config.hidden(), layers, config.classes()));
   }
 }
 
@@ -74,8 +73,7 @@ torch::Tensor ReadoutHeadImpl::forward(const torch::Tensor& distributions) {
   }
   auto x = distributions.reshape({distributions.size(0), -1});
   if (config_.log_readout()) x = torch::log(x.clamp_min(kTinyProbability));
-  if (config_.readout() == Readout::linear) return first(x);
-  return second(torch::relu(first(x)));
+  return mlp->forward(x);
 }
 
 ResidualNetworkImpl::ResidualNetworkImpl(const NetworkConfig& config, bool quantum_weights)
@@ -86,7 +84,8 @@ ResidualNetworkImpl::ResidualNetworkImpl(const NetworkConfig& config, bool quant
   }
   for (int64_t k = 0; k < config_.branches(); ++k) {
     branches.push_back(register_module("branch" + std::to_string(k),
-                                       ResidualStack(config_.qubits(), config_.blocks(), quantum_weights)));
+                                       ResidualStack(config_.qubits(), config_.blocks(), quantum_weights,
+                                                     config_.init_std())));
   }
   head = register_module("head", ReadoutHead(config_));
   to(torch::kFloat64);
@@ -120,7 +119,7 @@ torch::Tensor ResidualNetworkImpl::initial_distribution(const torch::Tensor& inp
   const auto real = real_dtype();
   torch::Tensor p_data;
   if (config_.features() > 0) {
-    p_data = product_distribution(encoder->forward(input.to(real)));
+    p_data = product_distribution(encoder->forward(input.to(real) * config_.feature_scale()));
   } else if (input.dim() == 3) {
     p_data = hqrn::probs(input.to(c10::toComplexType(real)));
   } else {

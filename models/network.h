@@ -38,7 +38,7 @@ torch::Tensor product_distribution(const torch::Tensor& q);
 // Blocks applied in sequence to one copy of the input.
 class ResidualStackImpl : public torch::nn::Module {
  public:
-  ResidualStackImpl(int64_t qubits, int64_t blocks, bool quantum_weights);
+  ResidualStackImpl(int64_t qubits, int64_t blocks, bool quantum_weights, double init_std);
   torch::Tensor forward_quantum(torch::Tensor rho);
   torch::Tensor forward_classical(torch::Tensor p);
   std::vector<QuantumResidualBlock> blocks;
@@ -53,7 +53,7 @@ class ReadoutHeadImpl : public torch::nn::Module {
 
  private:
   NetworkConfig config_;
-  torch::nn::Linear first{nullptr}, second{nullptr};
+  torch::nn::Sequential mlp{nullptr};  // linear and mlp readouts
 };
 TORCH_MODULE(ReadoutHead);
 
@@ -109,6 +109,7 @@ TORCH_MODULE(HQRN);
 class ClassicalResNetImpl : public ResidualNetworkImpl {
  public:
   explicit ClassicalResNetImpl(const NetworkConfig& config) : ResidualNetworkImpl(config, false) {}
+  using ResidualNetworkImpl::forward;
   torch::Tensor forward(const torch::Tensor& input) { return ResidualNetworkImpl::forward(input, Mode::classical); }
 };
 TORCH_MODULE(ClassicalResNet);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include <sstream>
 #include <stdexcept>
 
@@ -16,6 +18,7 @@ constexpr const char* kKindKey = "hqrn_model_kind";
 constexpr const char* kConfigKey = "hqrn_config";
 constexpr const char* kTrainingKey = "hqrn_training";
 constexpr const char* kOptimizerKey = "hqrn_optimizer";
+constexpr const char* kDtypeKey = "hqrn_real_dtype";
 
 ModelKind parse_kind(const std::string& name, const std::string& path) {
   if (name == "hqrn") return ModelKind::hqrn;
@@ -46,6 +49,7 @@ void save_checkpoint(const ResidualNetworkImpl& model, const std::string& path, 
   archive.write(kFormatKey, c10::IValue(kCheckpointFormatVersion));
   archive.write(kKindKey, c10::IValue(to_string(model.has_quantum_weights() ? ModelKind::hqrn : ModelKind::classical)));
   archive.write(kConfigKey, c10::IValue(model.config().to_json()));
+  archive.write(kDtypeKey, c10::IValue(std::string(model.real_dtype() == torch::kFloat32 ? "float32" : "float64")));
   if (!training.json.empty()) archive.write(kTrainingKey, c10::IValue(training.json));
   if (training.optimizer != nullptr) {
     torch::serialize::OutputArchive optimizer_archive;
@@ -87,6 +91,14 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
     throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
   }
   loaded.model = make_network(loaded.kind, loaded.config);
+  // LibTorch's archive keeps the model's dtype over the stored tensors, so the
+  // model must already have the saved precision.
+  const auto dtype = read_string(archive, kDtypeKey, path);
+  if (dtype == "float32") {
+    loaded.model->to(torch::kFloat32);
+  } else if (dtype != "float64") {
+    throw std::runtime_error(fmt::format("{}: unknown parameter dtype '{}' in checkpoint", path, dtype));
+  }
   try {
     loaded.model->load(archive);
     c10::IValue training;
@@ -140,6 +152,16 @@ void load_classical(ResidualNetworkImpl& hqrn_model, const ResidualNetworkImpl& 
   const auto target = hqrn_model.named_parameters();
   const auto quantum = hqrn_model.quantum_parameters();
   std::vector<std::string> problems;
+  // Same names and shapes are not enough: fields such as feature_scale or the
+  // register split change what the weights compute.
+  const auto mine = nlohmann::json::parse(hqrn_model.config().to_json());
+  const auto theirs = nlohmann::json::parse(classical.config().to_json());
+  for (const auto& [field, value] : mine.items()) {
+    if (field != "init_std" && theirs.value(field, nlohmann::json()) != value) {
+      problems.push_back(fmt::format("config field '{}' is {} in the checkpoint but {} in the HQRN", field,
+                                     theirs.value(field, nlohmann::json()).dump(), value.dump()));
+    }
+  }
   for (const auto& item : classical.named_parameters()) {
     const auto* found = target.find(item.key());
     if (found == nullptr) {

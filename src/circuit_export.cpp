@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <complex>
 #include <regex>
 #include <sstream>
@@ -99,8 +100,26 @@ std::vector<Gate> parse_openqasm3(const std::string& text, int64_t* qubits) {
   int64_t n = -1;
   std::istringstream lines(text);
   int64_t number = 0;
+  const auto integer = [&](const std::string& s) -> int64_t {
+    try {
+      return std::stoll(s);
+    } catch (const std::logic_error&) {
+      data::throw_at_line("<qasm>", number, "index out of range: " + s);
+    }
+  };
+  const auto angle = [&](const std::string& s) {
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(s, &used);
+    } catch (const std::logic_error&) {
+      used = 0;
+    }
+    if (used != s.size() || !std::isfinite(v)) data::throw_at_line("<qasm>", number, "bad angle '" + s + "'");
+    return v;
+  };
   const auto qubit = [&](const std::string& s) {
-    const int64_t q = std::stoll(s);
+    const int64_t q = integer(s);
     if (n < 0 || q >= n) data::throw_at_line("<qasm>", number, fmt::format("qubit {} not declared", q));
     return q;
   };
@@ -112,11 +131,11 @@ std::vector<Gate> parse_openqasm3(const std::string& text, int64_t* qubits) {
         std::regex_match(line, std::regex(R"(^bit\[\d+\] c;$)"))) {
       continue;
     } else if (std::regex_match(line, m, declare)) {
-      n = std::stoll(m[1]);
+      n = integer(m[1]);
     } else if (std::regex_match(line, m, single)) {
-      gates.push_back({m[1], std::stod(m[2]), {qubit(m[3])}});
+      gates.push_back({m[1], angle(m[2]), {qubit(m[3])}});
     } else if (std::regex_match(line, m, controlled)) {
-      gates.push_back({m[1], std::stod(m[2]), {qubit(m[3]), qubit(m[4])}});
+      gates.push_back({m[1], angle(m[2]), {qubit(m[3]), qubit(m[4])}});
     } else if (std::regex_match(line, m, measure)) {
       gates.push_back({"measure", 0.0, {qubit(m[2])}});
     } else {
@@ -143,9 +162,11 @@ std::vector<std::string> export_openqasm(ResidualNetworkImpl& model, const std::
   std::vector<std::string> files;
   for (size_t k = 0; k < model.branches.size(); ++k) {
     const std::string comment = fmt::format(
-        "HQRN branch {} of {}: qubits 0..{} data, {}..{} ancillas (start in |0>).\n"
+        "HQRN branch {} of {}: qubits 0..{} data{}.\n"
         "Input: {}.\nReadout: Z distribution of the last {} qubit(s); head in {}_classical.json.",
-        k, model.branches.size(), config.data_qubits() - 1, config.data_qubits(), config.qubits() - 1,
+        k, model.branches.size(), config.data_qubits() - 1,
+        config.ancillas() > 0 ? fmt::format(", {}..{} ancillas (start in |0>)", config.data_qubits(), config.qubits() - 1)
+                              : std::string(),
         config.features() > 0 ? "data qubit j prepared by ry(theta_enc_j) then measured, theta_enc = A u + beta "
                                 "(encoder in the side file)"
                               : "the data register's state",

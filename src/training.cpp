@@ -67,6 +67,14 @@ void check_dataset(const torch::Tensor& x, const torch::Tensor& y, const char* w
   TORCH_CHECK(x.size(0) > 0, what, ": no samples");
 }
 
+// Learning rate of an epoch (1-based): a function of the epoch only, so a
+// resumed run continues the same schedule.
+double epoch_learning_rate(const TrainOptions& o, int64_t epoch) {
+  if (!o.cosine_schedule() || o.epochs() <= 1) return o.learning_rate();
+  const double t = static_cast<double>(epoch - 1) / static_cast<double>(o.epochs());
+  return o.learning_rate() * (0.05 + 0.95 * 0.5 * (1 + std::cos(M_PI * t)));
+}
+
 }  // namespace
 
 std::string TrainProgress::to_json() const {
@@ -119,6 +127,9 @@ TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Ten
 
   for (int64_t epoch = first_epoch + 1; epoch <= options.epochs(); ++epoch) {
     const auto epoch_start = Clock::now();
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(epoch_learning_rate(options, epoch));
+    }
     // The epoch's order depends only on (seed, epoch): resuming replays it.
     std::mt19937_64 rng(options.seed() * 1000003ULL + static_cast<uint64_t>(epoch));
     const auto order = torch::tensor(data::random_permutation(n, rng), torch::kLong);

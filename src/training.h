@@ -18,6 +18,9 @@ struct TrainOptions {
   TORCH_ARG(int64_t, epochs) = 10;
   TORCH_ARG(int64_t, batch_size) = 64;
   TORCH_ARG(double, learning_rate) = 0.01;
+  // Cosine decay of the learning rate over the epochs, down to 5% of it;
+  // false keeps it constant.
+  TORCH_ARG(bool, cosine_schedule) = true;
   TORCH_ARG(uint64_t, seed) = 0;
   TORCH_ARG(std::string, label) = "train";  // names the run in progress lines
   TORCH_ARG(bool, show_progress) = true;

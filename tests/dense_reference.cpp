@@ -43,6 +43,18 @@ std::vector<int64_t> unlisted_qubits(int64_t n, const std::vector<int64_t>& list
 
 torch::Tensor dagger(const torch::Tensor& m) { return m.transpose(-2, -1).conj(); }
 
+// The bits of `qubits` in each basis state x, read as a number (first listed
+// qubit most significant): one entry per x.
+std::vector<int64_t> subregister_values(int64_t n, const std::vector<int64_t>& qubits) {
+  std::vector<int64_t> values;
+  for (int64_t x = 0; x < (int64_t{1} << n); ++x) {
+    std::vector<int64_t> bits;
+    for (int64_t q : qubits) bits.push_back(qubit_bit(x, n, q));
+    values.push_back(index_from_bits(bits));
+  }
+  return values;
+}
+
 }  // namespace
 
 int64_t qubit_bit(int64_t x, int64_t n, int64_t q) { return (x / (int64_t{1} << (n - 1 - q))) % 2; }
@@ -68,7 +80,11 @@ torch::ScalarType real_dtype(torch::ScalarType type) {
   return type;
 }
 
-torch::Tensor rotation(const torch::Tensor& theta, const torch::Tensor& phi) {
+torch::Tensor rotation(const torch::Tensor& theta_in, const torch::Tensor& phi_in) {
+  // A shared table may meet a per-sample one: broadcast to the common shape.
+  const auto both = torch::broadcast_tensors({theta_in, phi_in});
+  const auto& theta = both[0];
+  const auto& phi = both[1];
   const auto c = torch::cos(theta / 2);
   const auto s = torch::sin(theta / 2);
   const auto e = torch::complex(torch::cos(phi), torch::sin(phi));  // e^{i phi}
@@ -83,21 +99,22 @@ torch::Tensor multiplexed_rotation(const torch::Tensor& theta, const torch::Tens
   const int64_t d = int64_t{1} << n;
   const auto r = rotation(theta, phi);  // [.., T, 2, 2]
   const auto flat = r.flatten(-3);      // [.., T * 4]
+  std::vector<int64_t> cidx(d), bit(d);
+  for (int64_t x = 0; x < d; ++x) {
+    cidx[x] = other_qubits_index(x, n, target);
+    bit[x] = qubit_bit(x, n, target);
+  }
   // <x|U|y> = [cidx(x) == cidx(y)] R(cidx(x))[x_j, y_j]
   auto gather = torch::empty({d * d}, torch::kLong);
   auto g = gather.accessor<int64_t, 1>();
   for (int64_t x = 0; x < d; ++x) {
-    for (int64_t y = 0; y < d; ++y) {
-      g[x * d + y] =
-          other_qubits_index(x, n, target) * 4 + qubit_bit(x, n, target) * 2 + qubit_bit(y, n, target);
-    }
+    for (int64_t y = 0; y < d; ++y) g[x * d + y] = cidx[x] * 4 + bit[x] * 2 + bit[y];
   }
-  const auto same_controls = indicator_matrix(d, d, r.scalar_type(), [&](int64_t x, int64_t y) {
-    return other_qubits_index(x, n, target) == other_qubits_index(y, n, target);
-  });
+  const auto same_controls =
+      indicator_matrix(d, d, r.scalar_type(), [&](int64_t x, int64_t y) { return cidx[x] == cidx[y]; });
   auto entries = flat.index_select(-1, gather);
-  if (theta.dim() == 1) return entries.reshape({d, d}) * same_controls;
-  return entries.reshape({theta.size(0), d, d}) * same_controls;
+  if (r.dim() == 3) return entries.reshape({d, d}) * same_controls;
+  return entries.reshape({r.size(0), d, d}) * same_controls;
 }
 
 torch::Tensor projector(int64_t n, int64_t target, int64_t b, torch::ScalarType dtype) {
@@ -124,14 +141,15 @@ torch::Tensor qrb_step(const torch::Tensor& rho, const torch::Tensor& theta, con
 torch::Tensor markov_matrix(const torch::Tensor& theta, int64_t n, int64_t target) {
   const int64_t d = int64_t{1} << n;
   const auto flip = torch::sin(theta / 2).pow(2);  // [.., T]
-  auto controls = torch::empty({d}, torch::kLong);
-  auto ctl = controls.accessor<int64_t, 1>();
-  for (int64_t x = 0; x < d; ++x) ctl[x] = other_qubits_index(x, n, target);
-  const auto flip_x = flip.index_select(-1, controls);  // [.., d]
+  std::vector<int64_t> cidx(d), bit(d);
+  for (int64_t x = 0; x < d; ++x) {
+    cidx[x] = other_qubits_index(x, n, target);
+    bit[x] = qubit_bit(x, n, target);
+  }
+  const auto flip_x = flip.index_select(-1, torch::tensor(cidx, torch::kLong));  // [.., d]
   // F[x, y] = 1 when y is x with the target's bit flipped.
   const auto partner = indicator_matrix(d, d, theta.scalar_type(), [&](int64_t x, int64_t y) {
-    return qubit_bit(x, n, target) != qubit_bit(y, n, target) &&
-           other_qubits_index(x, n, target) == other_qubits_index(y, n, target);
+    return bit[x] != bit[y] && cidx[x] == cidx[y];
   });
   return torch::diag_embed(1 - flip_x) + flip_x.unsqueeze(-1) * partner;
 }
@@ -158,16 +176,12 @@ torch::Tensor partial_trace(const torch::Tensor& rho, const std::vector<int64_t>
   const auto nk = static_cast<int64_t>(keep.size());
   const auto nt = static_cast<int64_t>(traced.size());
   const int64_t dk = int64_t{1} << nk;
+  const auto kept_value = subregister_values(n, keep);
+  const auto traced_value = subregister_values(n, traced);
   torch::Tensor out;
   for (int64_t t = 0; t < (int64_t{1} << nt); ++t) {
     const auto v = indicator_matrix(dk, d, rho.scalar_type(), [&](int64_t k, int64_t x) {
-      for (int64_t i = 0; i < nk; ++i) {
-        if (qubit_bit(x, n, keep[i]) != qubit_bit(k, nk, i)) return false;
-      }
-      for (int64_t i = 0; i < nt; ++i) {
-        if (qubit_bit(x, n, traced[i]) != qubit_bit(t, nt, i)) return false;
-      }
-      return true;
+      return kept_value[x] == k && traced_value[x] == t;
     });
     const auto term = torch::matmul(torch::matmul(v, rho), v.transpose(0, 1));
     out = out.defined() ? out + term : term;
@@ -183,11 +197,9 @@ torch::Tensor embedded_unitary(const torch::Tensor& u, int64_t n, const std::vec
   auto order = targets;
   for (int64_t q : unlisted_qubits(n, targets)) order.push_back(q);
   // Pm[x, z] = 1 when z lists x's bits in `order`.
-  const auto pm = indicator_matrix(d, d, u.scalar_type(), [&](int64_t x, int64_t z) {
-    std::vector<int64_t> bits;
-    for (int64_t q : order) bits.push_back(qubit_bit(x, n, q));
-    return index_from_bits(bits) == z;
-  });
+  const auto reordered = subregister_values(n, order);
+  const auto pm =
+      indicator_matrix(d, d, u.scalar_type(), [&](int64_t x, int64_t z) { return reordered[x] == z; });
   const auto identity_rest = torch::eye(int64_t{1} << (n - k), torch::TensorOptions().dtype(u.scalar_type()));
   if (u.dim() == 2) return torch::matmul(torch::matmul(pm, torch::kron(u.contiguous(), identity_rest)), pm.transpose(0, 1));
   std::vector<torch::Tensor> samples;

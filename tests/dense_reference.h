@@ -25,11 +25,11 @@ int64_t other_qubits_index(int64_t x, int64_t n, int64_t j);
 int64_t qubits_of_dim(int64_t d);
 
 // R(theta, phi) = [[cos(t/2), -e^{i phi} sin(t/2)], [e^{-i phi} sin(t/2), cos(t/2)]]
-// for every entry of theta/phi (same shape S): returns [S..., 2, 2] complex.
+// for every entry of theta/phi (broadcast to a shape S): returns [S..., 2, 2] complex.
 torch::Tensor rotation(const torch::Tensor& theta, const torch::Tensor& phi);
 
 // U_j = sum_c |c><c|_others (x) R(theta[c], phi[c])_j as a full matrix:
-// [d, d] for shared tables, [B, d, d] for per-sample ones.
+// [d, d] for shared tables, [B, d, d] when either table is per sample.
 torch::Tensor multiplexed_rotation(const torch::Tensor& theta, const torch::Tensor& phi, int64_t n,
                                    int64_t target);
 

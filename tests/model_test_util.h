@@ -95,7 +95,8 @@ inline torch::Tensor reference_initial_distribution(ResidualNetworkImpl& model, 
   if (config.features() > 0) {
     const auto A = model.encoder->linear->weight.detach().to(torch::kFloat64);
     const auto beta = model.encoder->linear->bias.detach().to(torch::kFloat64);
-    const auto angle = torch::matmul(input.to(torch::kFloat64), A.t()) + beta;
+    const auto u = input.to(torch::kFloat64) * config.feature_scale();
+    const auto angle = torch::matmul(u, A.t()) + beta;
     p_data = reference_product_distribution(torch::sin(angle / 2).pow(2));
   } else if (input.dim() == 3) {
     p_data = torch::real(torch::diagonal(input.to(torch::kComplexDouble), 0, -2, -1));
@@ -147,7 +148,9 @@ inline torch::Tensor reference_branch_quantum(ResidualStackImpl& branch, torch::
 }
 
 // Class logits from readout distributions [B, K, 2^r], from the spec's
-// readout definitions and the head's parameters looked up by name.
+// readout definitions and the head's parameters looked up by name: the
+// linear readout is one affine map "head.mlp.0", the mlp readout has
+// hidden_layers ReLU layers "head.mlp.0", "head.mlp.2", ... before the output.
 inline torch::Tensor reference_head(ResidualNetworkImpl& model, const torch::Tensor& distributions) {
   const auto& config = model.config();
   const auto dist = distributions.to(torch::kFloat64);
@@ -164,8 +167,9 @@ inline torch::Tensor reference_head(ResidualNetworkImpl& model, const torch::Ten
     return torch::matmul(in, params[name + ".weight"].detach().to(torch::kFloat64).t()) +
            params[name + ".bias"].detach().to(torch::kFloat64);
   };
-  if (config.readout() == Readout::linear) return affine(x, "head.linear");
-  return affine(torch::relu(affine(x, "head.hidden")), "head.output");
+  const int64_t layers = config.readout() == Readout::mlp ? config.hidden_layers() : 0;
+  for (int64_t l = 0; l < layers; ++l) x = torch::relu(affine(x, "head.mlp." + std::to_string(2 * l)));
+  return affine(x, "head.mlp." + std::to_string(2 * layers));
 }
 
 // A fresh directory under the system temp directory, removed with its contents.

@@ -25,7 +25,7 @@ constexpr auto kC = torch::kComplexDouble;
 constexpr auto kR = torch::kDouble;
 
 NetworkConfig feature_config() {
-  return NetworkConfig().data_qubits(2).ancillas(1).features(3).blocks(2).branches(2).classes(3).readout(Readout::mlp).hidden(5);
+  return NetworkConfig().data_qubits(2).ancillas(1).features(3).blocks(2).branches(2).classes(3).readout(Readout::mlp).hidden(5).hidden_layers(2).feature_scale(0.5);
 }
 
 NetworkConfig state_config() {
@@ -171,7 +171,10 @@ TEST(Checkpoint, SinglePrecisionModelsComeBackInSinglePrecision) {
   model->to(torch::kFloat32);
   save_checkpoint(*model, dir.file("f32.pt"));
   auto back = load_hqrn(dir.file("f32.pt"));
-  EXPECT_EQ(back->real_dtype(), torch::kFloat32);
+  // Stop here otherwise: a dtype mix-up can leave tensors whose storage is
+  // too small for their dtype, and reading them is out of bounds.
+  ASSERT_EQ(back->real_dtype(), torch::kFloat32);
+  for (const auto& p : back->parameters()) ASSERT_EQ(p.scalar_type(), torch::kFloat32);
   EXPECT_TRUE(same_parameters(*model, *back));
   const auto rho = dense::random_density(3, 2, torch::kComplexFloat);
   torch::NoGradGuard no_grad;
@@ -228,14 +231,16 @@ TEST(Checkpoint, MismatchedClassicalCheckpointsListTheNames) {
       {NetworkConfig(base).blocks(3),
        {"'branch0.block2.W' is in the classical checkpoint but not in the HQRN", "'branch0.block2.b'"}},
       {NetworkConfig(base).blocks(1), {"'branch0.block1.W' of the HQRN is missing", "'branch0.block1.b'"}},
-      {NetworkConfig(base).branches(2), {"'branch1.block0.W'", "'branch1.block1.b'", "'head.linear.weight' has shape"}},
+      {NetworkConfig(base).branches(2),
+       {"'branch1.block0.W'", "'branch1.block1.b'", "'head.mlp.0.weight' has shape 2x4 in the checkpoint but 2x2"}},
       {NetworkConfig(base).ancillas(2),
        {"'branch0.block0.W' has shape 4x4 in the checkpoint but 3x3 in the HQRN", "'branch0.block1.b' has shape 4"}},
       {NetworkConfig(base).data_qubits(1),
        {"'branch0.block0.W' has shape 2x2 in the checkpoint but 3x3 in the HQRN"}},
-      {NetworkConfig(base).readout(Readout::mlp),
-       {"'head.hidden.weight' is in the classical checkpoint", "'head.output.bias'",
-        "'head.linear.weight' of the HQRN is missing", "'head.linear.bias'"}},
+      {NetworkConfig(base).readout(Readout::mlp).hidden(5),
+       {"'head.mlp.0.weight' has shape 5x2 in the checkpoint but 2x2", "'head.mlp.0.bias' has shape 5",
+        "'head.mlp.2.weight' is in the classical checkpoint but not in the HQRN", "'head.mlp.2.bias'"}},
+      {NetworkConfig(base).classes(4), {"'head.mlp.0.weight' has shape 4x4 in the checkpoint but 2x2"}},
       {NetworkConfig(base).features(4), {"'encoder.linear.weight' is in the classical checkpoint"}},
   };
   test::TempDir dir;
@@ -253,6 +258,12 @@ TEST(Checkpoint, MismatchedClassicalCheckpointsListTheNames) {
     EXPECT_TRUE(throws_with<std::runtime_error>([&] { load_classical(*model, path); }, with_path)) << c.classical.to_json();
     EXPECT_TRUE(throws_with<std::runtime_error>([&] { load_classical(*model, *classical); }, c.names))
         << c.classical.to_json();
+  }
+  {
+    HQRN mlp_model(NetworkConfig(base).readout(Readout::mlp).hidden(2));
+    ClassicalResNet linear(base);
+    EXPECT_TRUE(throws_with<std::runtime_error>([&] { load_classical(*mlp_model, *linear); },
+                                                {"'head.mlp.2.weight' of the HQRN is missing", "'head.mlp.2.bias'"}));
   }
   // A failed load leaves the target untouched (nothing half-copied).
   const auto after = model->parameters();

@@ -1,6 +1,8 @@
 // Data layer: CSV formats and their errors, the digits split, and the
 // two-qubit entanglement generator checked against independent computations.
 #include <gtest/gtest.h>
+
+#include "src/tasks.h"
 #include <torch/torch.h>
 #include <fmt/format.h>
 
@@ -11,10 +13,10 @@
 #include <fstream>
 #include <map>
 #include <random>
-#include <utility>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "src/data/csv.h"
 #include "src/data/digits.h"
@@ -53,11 +55,12 @@ void expect_error(Load load, std::initializer_list<std::string> parts) {
     load();
     ADD_FAILURE() << "no error; expected one containing '" << *parts.begin() << "'";
   } catch (const std::runtime_error& error) {
-    for (const std::string& part : parts) EXPECT_NE(std::string(error.what()).find(part), std::string::npos) << error.what();
+    const std::string message = error.what();
+    for (const std::string& part : parts) EXPECT_NE(message.find(part), std::string::npos) << message;
   }
 }
 
-const std::string kDigitsPath = std::string(HQRN_SOURCE_DIR) + "/data/digits.csv.gz";
+const std::string kDigitsPath = hqrn::default_digits_path();
 
 // ---------------------------------------------------------------- classical
 
@@ -126,7 +129,8 @@ TEST_F(DataFiles, PlainAndGzipLoadAlike) {
   write_file_atomically(gzip, text);
   const Dataset a = load_classical_csv(plain);
   const Dataset b = load_classical_csv(gzip);
-  EXPECT_TRUE(torch::equal(a.features, torch::tensor({1.0, 2.5, 4.0, -0.5, 7.0, 8.0}, torch::kFloat64).reshape({3, 2})));
+  const torch::Tensor expected = torch::tensor({1.0, 2.5, 4.0, -0.5, 7.0, 8.0}, torch::kFloat64).reshape({3, 2});
+  EXPECT_TRUE(torch::equal(a.features, expected));
   EXPECT_TRUE(torch::equal(a.labels, torch::tensor({3, 0, 2}, torch::kInt64)));
   EXPECT_TRUE(torch::equal(a.features, b.features));
   EXPECT_TRUE(torch::equal(a.labels, b.labels));
@@ -162,14 +166,14 @@ TEST_F(DataFiles, MalformedClassicalCsvNamesFileAndLine) {
 // ---------------------------------------------------------------- state CSV
 
 // A state-CSV row: label, then Re, Im of each entry (row-major).
-std::string csv_row(int64_t label, const std::vector<complex<double>>& entries) {
-  std::string row = std::to_string(label);
+std::string csv_row(const std::string& label, const std::vector<complex<double>>& entries) {
+  std::string row = label;
   for (const complex<double>& z : entries) row += "," + fmt::format("{:.17g},{:.17g}", z.real(), z.imag());
   return row + "\n";
 }
 
 // The diagonal state diag(p) as a state-CSV row.
-std::string diagonal_row(int64_t label, const std::vector<double>& p) {
+std::string diagonal_row(const std::string& label, const std::vector<double>& p) {
   const size_t d = p.size();
   std::vector<complex<double>> entries(d * d);
   for (size_t i = 0; i < d; ++i) entries[i * d + i] = p[i];
@@ -178,6 +182,10 @@ std::string diagonal_row(int64_t label, const std::vector<double>& p) {
 
 // [[0.3, 0.1 + 0.2i], [0.1 - 0.2i, 0.7]]: 0.1 needs all 17 digits to come back exactly.
 const std::vector<complex<double>> kQubitState = {{0.3, 0}, {0.1, 0.2}, {0.1, -0.2}, {0.7, 0}};
+
+torch::Tensor qubit_matrix(const std::vector<complex<double>>& entries) {
+  return torch::tensor(torch::ArrayRef<complex<double>>(entries), torch::kComplexDouble).reshape({2, 2});
+}
 
 TEST_F(DataFiles, StateCsvRoundTripIsExact) {
   StateDataset original = generate_states(Family::random, 20, 7);
@@ -191,7 +199,7 @@ TEST_F(DataFiles, StateCsvRoundTripIsExact) {
   }
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);  // no temporaries left
 
-  const StateDataset qubit = load_state_csv(write("qubit.csv", csv_row(1, kQubitState)));
+  const StateDataset qubit = load_state_csv(write("qubit.csv", csv_row("1", kQubitState)));
   ASSERT_EQ(qubit.states.sizes(), (std::vector<int64_t>{1, 2, 2}));
   EXPECT_EQ(qubit.states[0][0][1].item<complex<double>>(), complex<double>(0.1, 0.2));
   const std::string copy = (dir_ / "copy.csv").string();
@@ -203,18 +211,19 @@ TEST_F(DataFiles, MalformedStateCsvNamesFileAndLine) {
   const std::string dir = dir_.string() + "/";
   expect_error([&] { load_state_csv(write("short.csv", "0,1,0,0,0,0,0,0,0,0\n")); },
                {dir + "short.csv:1:", "10 fields", "power of two"});
-  expect_error([&] { load_state_csv(write("qutrit.csv", diagonal_row(0, {0.5, 0.25, 0.25}))); },
+  expect_error([&] { load_state_csv(write("qutrit.csv", diagonal_row("0", {0.5, 0.25, 0.25}))); },
                {dir + "qutrit.csv:1:", "19 fields", "power of two"});
-  expect_error(
-      [&] { load_state_csv(write("mixed_d.csv", csv_row(1, kQubitState) + diagonal_row(0, {0.25, 0.25, 0.25, 0.25}))); },
-      {dir + "mixed_d.csv:2:", "33 fields", "line 1 has 9"});
-  expect_error([&] { load_state_csv(write("label.csv", csv_row(1, kQubitState) + "0.5" + csv_row(1, kQubitState).substr(1))); },
-               {dir + "label.csv:2:", "label 0.5", "not an integer"});
-  expect_error([&] { load_state_csv(write("nan.csv", "1,0.5,0,0,nan,0,0,0.5,0\n")); }, {dir + "nan.csv:1:", "not finite"});
+  const std::string mixed_d =
+      write("mixed_d.csv", csv_row("1", kQubitState) + diagonal_row("0", {0.25, 0.25, 0.25, 0.25}));
+  expect_error([&] { load_state_csv(mixed_d); }, {mixed_d + ":2:", "33 fields", "line 1 has 9"});
+  const std::string label = write("label.csv", csv_row("1", kQubitState) + csv_row("0.5", kQubitState));
+  expect_error([&] { load_state_csv(label); }, {label + ":2:", "label 0.5", "not an integer"});
+  const std::string nan = write("nan.csv", "1,0.5,0,0,nan,0,0,0.5,0\n");
+  expect_error([&] { load_state_csv(nan); }, {nan + ":1:", "not finite"});
 }
 
 TEST_F(DataFiles, InvalidStatesAreRejectedOrProjected) {
-  const std::string valid = csv_row(0, kQubitState);
+  const std::string valid = csv_row("0", kQubitState);
   struct Case {
     std::string name;
     std::vector<complex<double>> entries;
@@ -229,7 +238,7 @@ TEST_F(DataFiles, InvalidStatesAreRejectedOrProjected) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    const std::string path = write(c.name, valid + csv_row(1, c.entries));
+    const std::string path = write(c.name, valid + csv_row("1", c.entries));
     expect_error([&] { load_state_csv(path); }, {path + ":2:", c.problem});
 
     const StateDataset projected = load_state_csv(path, {1e-8, /*project=*/true});
@@ -237,20 +246,18 @@ TEST_F(DataFiles, InvalidStatesAreRejectedOrProjected) {
                              torch::view_as_real(load_state_csv(write("valid.csv", valid)).states[0])));
     const torch::Tensor repaired = projected.states[1];
     EXPECT_EQ(density_matrix_problem(repaired, 1e-12), "");
-    EXPECT_TRUE(torch::allclose(repaired, project_to_density_matrix(torch::tensor(
-                                              torch::ArrayRef<complex<double>>(c.entries), torch::kComplexDouble)
-                                              .reshape({2, 2}))));
+    EXPECT_TRUE(torch::allclose(repaired, project_to_density_matrix(qubit_matrix(c.entries))));
   }
   // The negative-eigenvalue case clips -0.2 to 0 and renormalises: |0><0|.
   const torch::Tensor clipped = load_state_csv((dir_ / "negative.csv").string(), {1e-8, true}).states[1];
-  EXPECT_TRUE(torch::allclose(clipped, torch::tensor({complex<double>(1), complex<double>(0), complex<double>(0), complex<double>(0)}).reshape({2, 2})));
+  EXPECT_TRUE(torch::allclose(clipped, qubit_matrix({1, 0, 0, 0})));
 
   // The tolerance is absolute: a 1e-10 trace error passes the default, not 1e-12.
-  const std::string nearly = write("nearly.csv", diagonal_row(0, {0.5, 0.5 + 1e-10}));
+  const std::string nearly = write("nearly.csv", diagonal_row("0", {0.5, 0.5 + 1e-10}));
   EXPECT_NO_THROW(load_state_csv(nearly));
   expect_error([&] { load_state_csv(nearly, {1e-12, false}); }, {nearly + ":1:", "trace"});
 
-  const std::string hopeless = write("hopeless.csv", diagonal_row(0, {-0.5, -0.5}));
+  const std::string hopeless = write("hopeless.csv", diagonal_row("0", {-0.5, -0.5}));
   expect_error([&] { load_state_csv(hopeless, {1e-8, true}); }, {hopeless + ":1:", "no eigenvalue"});
 }
 

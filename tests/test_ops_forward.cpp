@@ -30,10 +30,11 @@ TEST(QrbStepForward, MatchesDenseForEveryTargetTableKindAndDtype) {
     for (int64_t n = 1; n <= 6; ++n) {
       const int64_t half = int64_t{1} << (n - 1);
       for (int64_t batch : {1, 3}) {
-        for (bool per_sample : {false, true}) {
+        // Table kinds: bit 0 makes theta per sample, bit 1 phi (mixed kinds included).
+        for (int tables = 0; tables < 4; ++tables) {
           for (int64_t target = 0; target < n; ++target) {
-            const auto theta = dense::random_angles(half, real, per_sample ? batch : 0);
-            const auto phi = dense::random_angles(half, real, per_sample ? batch : 0);
+            const auto theta = dense::random_angles(half, real, (tables & 1) ? batch : 0);
+            const auto phi = dense::random_angles(half, real, (tables & 2) ? batch : 0);
             for (const auto& rho : test_states(batch, n, dtype)) {
               for (bool dephase : {false, true}) {
                 const auto out = hqrn::qrb_step(rho, theta, phi, target, dephase);
@@ -41,8 +42,8 @@ TEST(QrbStepForward, MatchesDenseForEveryTargetTableKindAndDtype) {
                                                       phi.to(torch::kDouble), target, dephase);
                 EXPECT_EQ(out.scalar_type(), dtype);
                 EXPECT_TRUE(all_close(out, expected, tol, tol))
-                    << "dtype " << dtype << " n " << n << " B " << batch << " per_sample " << per_sample
-                    << " target " << target << " dephase " << dephase;
+                    << "dtype " << dtype << " n " << n << " B " << batch << " theta " << theta.sizes()
+                    << " phi " << phi.sizes() << " target " << target << " dephase " << dephase;
               }
             }
           }

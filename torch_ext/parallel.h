@@ -9,6 +9,15 @@
 
 namespace hqrn {
 
+// Below about this many touched entries a parallel region costs more than it
+// saves (thread wake-up, and spinning when the machine is oversubscribed).
+constexpr int64_t kParallelMinWork = int64_t{1} << 15;
+
+// Grain size for items that each touch `cost_per_item` entries.
+inline int64_t grain_for(int64_t cost_per_item) {
+  return std::max<int64_t>(1, kParallelMinWork / std::max<int64_t>(1, cost_per_item));
+}
+
 // Number of chunks for `work` items of which each chunk should hold at least `grain`.
 inline int64_t chunk_count(int64_t work, int64_t grain) {
   const int64_t by_grain = std::max<int64_t>(1, (work + grain - 1) / grain);

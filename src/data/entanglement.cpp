@@ -169,7 +169,9 @@ torch::Tensor pauli_expectations(const torch::Tensor& states) {
 }
 
 std::string pauli_feature_name(int64_t index) {
-  if (index < 0 || index >= 15) throw std::out_of_range(fmt::format("pauli_feature_name: index {} not in [0, 15)", index));
+  if (index < 0 || index >= 15) {
+    throw std::out_of_range(fmt::format("pauli_feature_name: index {} not in [0, 15)", index));
+  }
   return {kPauliLetters[(index + 1) / 4], kPauliLetters[(index + 1) % 4]};
 }
 

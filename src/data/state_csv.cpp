@@ -20,7 +20,8 @@ using RowMajorMatrix = Eigen::Matrix<std::complex<double>, Eigen::Dynamic, Eigen
 
 Matrix to_eigen(const torch::Tensor& matrix) {
   if (matrix.dim() != 2 || matrix.size(0) != matrix.size(1)) {
-    throw std::invalid_argument(fmt::format("expected a square matrix [d, d], got [{}]", fmt::join(matrix.sizes(), ", ")));
+    throw std::invalid_argument(
+        fmt::format("expected a square matrix [d, d], got [{}]", fmt::join(matrix.sizes(), ", ")));
   }
   const torch::Tensor m = matrix.to(torch::kCPU, torch::kComplexDouble).contiguous();
   // c10::complex<double> and std::complex<double> share their layout.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../check.h"
+#include "../parallel.h"
 #include "../qubit_index.h"
 
 namespace hqrn {
@@ -46,7 +47,7 @@ GateLayout check_inputs(const at::Tensor& rho, const at::Tensor& u, at::IntArray
 template <typename complex_t>
 void apply_gate(const GateLayout& g, const complex_t* m, const complex_t* src, complex_t* dst, bool on_columns) {
   const int64_t groups = static_cast<int64_t>(g.rest.size());
-  at::parallel_for(0, g.batch * groups, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, g.batch * groups, grain_for(g.d * g.k_dim * g.k_dim), [&](int64_t begin, int64_t end) {
     complex_t in[1 << kMaxGateQubits];
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / groups, r = g.rest[task % groups];
@@ -74,7 +75,7 @@ void apply_gate(const GateLayout& g, const complex_t* m, const complex_t* src, c
 template <typename complex_t>
 void contract_gate(const GateLayout& g, const complex_t* a_mat, const complex_t* b_mat, complex_t* out) {
   const int64_t kk = g.k_dim * g.k_dim;
-  at::parallel_for(0, g.batch * kk, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, g.batch * kk, grain_for(g.d * static_cast<int64_t>(g.rest.size())), [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / kk, a = (task % kk) / g.k_dim, c = task % g.k_dim;
       const complex_t* am = a_mat + b * g.d * g.d;

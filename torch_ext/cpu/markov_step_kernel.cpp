@@ -31,7 +31,7 @@ MarkovShape check_inputs(const at::Tensor& p, const at::Tensor& theta, int64_t t
 
 template <typename real_t>
 void forward_kernel(const MarkovShape& s, const real_t* p, const real_t* theta, real_t* out) {
-  at::parallel_for(0, s.batch * s.half, 256, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, s.batch * s.half, grain_for(2), [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / s.half, c = task % s.half;
       const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
@@ -49,7 +49,7 @@ template <typename real_t>
 void backward_kernel(const MarkovShape& s, const real_t* g, const real_t* p, const real_t* theta,
                      int64_t entries, real_t* grad_p, real_t* grad_theta) {
   const int64_t work = s.batch * s.half;
-  const int64_t chunks = chunk_count(work, 256);
+  const int64_t chunks = chunk_count(work, grain_for(2));
   std::vector<real_t> acc(chunks * entries, real_t(0));
   const auto body = [&](int64_t chunk, int64_t begin, int64_t end) {
     real_t* a = acc.data() + chunk * entries;

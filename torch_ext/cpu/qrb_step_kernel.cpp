@@ -67,7 +67,7 @@ void forward_kernel(const at::Tensor& rho, const at::Tensor& theta, const at::Te
   const complex_t* in = rho.data_ptr<complex_t>();
   complex_t* res = out.data_ptr<complex_t>();
 
-  at::parallel_for(0, s.batch * s.half, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, s.batch * s.half, grain_for(2 * s.d), [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / s.half, cx = task % s.half;
       const int64_t x0 = index::insert_zero_bit(cx, s.mask), x1 = x0 | s.mask;
@@ -118,7 +118,7 @@ void backward_kernel(const at::Tensor& grad, const at::Tensor& rho, const at::Te
   complex_t* gr = grad_rho.data_ptr<complex_t>();
   const int64_t entries = theta.numel();
   const int64_t work = s.batch * s.half;
-  const int64_t chunks = chunk_count(work, 1);
+  const int64_t chunks = chunk_count(work, grain_for(2 * s.d));
   std::vector<Mat2<real_t>> acc(chunks * entries, Mat2<real_t>{});
 
   for_each_chunk(work, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../check.h"
+#include "../parallel.h"
 #include "../qubit_index.h"
 
 namespace hqrn {
@@ -25,7 +26,7 @@ at::Tensor dephase_cpu(const at::Tensor& rho, int64_t target) {
   AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "dephase", [&] {
     const scalar_t* src = in.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
-    at::parallel_for(0, rho.size(0) * d, 16, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, rho.size(0) * d, grain_for(d), [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t x_bit = (row % d) & mask;
         for (int64_t y = 0; y < d; ++y) {
@@ -53,7 +54,7 @@ at::Tensor embed_ancillas_cpu(const at::Tensor& rho, int64_t n_aux) {
   AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "embed_ancillas", [&] {
     const scalar_t* src = in.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
-    at::parallel_for(0, batch * d, 16, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, batch * d, grain_for(d), [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / d, x = row % d;
         scalar_t* out_row = dst + (b * big + (x << n_aux)) * big;
@@ -74,7 +75,7 @@ at::Tensor embed_ancillas_backward_cpu(const at::Tensor& grad, int64_t n_aux) {
   AT_DISPATCH_COMPLEX_TYPES(grad.scalar_type(), "embed_ancillas_backward", [&] {
     const scalar_t* src = g.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
-    at::parallel_for(0, batch * d, 16, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, batch * d, grain_for(d), [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / d, x = row % d;
         const scalar_t* in_row = src + (b * big + (x << n_aux)) * big;
@@ -107,7 +108,7 @@ at::Tensor partial_trace_cpu(const at::Tensor& rho, at::IntArrayRef keep) {
   AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "partial_trace", [&] {
     const scalar_t* src = in.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
-    at::parallel_for(0, batch * k, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, batch * k, grain_for(k * static_cast<int64_t>(layout.traced.size())), [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / k, i = row % k;
         const scalar_t* block = src + b * d * d;
@@ -136,7 +137,7 @@ at::Tensor partial_trace_backward_cpu(const at::Tensor& grad, at::IntArrayRef ke
   AT_DISPATCH_COMPLEX_TYPES(grad.scalar_type(), "partial_trace_backward", [&] {
     const scalar_t* src = g.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
-    at::parallel_for(0, batch * k, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, batch * k, grain_for(k * static_cast<int64_t>(layout.traced.size())), [&](int64_t begin, int64_t end) {
       for (int64_t row = begin; row < end; ++row) {
         const int64_t b = row / k, i = row % k;
         scalar_t* block = dst + b * d * d;

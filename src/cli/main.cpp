@@ -1,0 +1,117 @@
+// hqrn: train, translate, evaluate and export Hybrid Quantum Residual
+// Networks, generate entanglement data, and run the end-to-end demo.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <exception>
+
+#include "src/commands.h"
+#include "src/demo.h"
+#include "src/threads.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"HQRN: hybrid quantum residual networks on density matrices (LibTorch)"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "Intra-op threads (0: all cores)")->check(CLI::NonNegativeNumber);
+
+  hqrn::DemoOptions demo;
+  auto* demo_cmd = app.add_subcommand("demo", "End-to-end demo on the shipped data; writes summary.json and plots");
+  demo_cmd->add_option("--out", demo.out, "Output folder")->capture_default_str();
+  demo_cmd->add_flag("--quick", demo.quick, "Tiny settings (seconds), for smoke tests");
+  demo_cmd->add_option("--seed", demo.seed, "Seed")->capture_default_str();
+  bool no_plots = false;
+  demo_cmd->add_flag("--no-plots", no_plots, "Skip the PNG plots");
+
+  hqrn::TrainCommand train;
+  std::string task = "digits", mode = "quantum";
+  uint64_t seed = 0;
+  int64_t epochs = 20, batch_size = 64;
+  double lr = 0.01;
+  bool quiet = false, constant_lr = false;
+  auto* train_cmd = app.add_subcommand("train", "Train a classical analog or an HQRN; checkpoints after every epoch");
+  train_cmd->add_option("--task", task, "digits | entanglement")->capture_default_str();
+  train_cmd->add_option("--model", train.model, "hqrn | classical")->capture_default_str();
+  train_cmd->add_option("--data", train.data, "Training data: classical CSV (digits) or state CSV (entanglement)");
+  train_cmd->add_option("--test-data", train.test_data, "Held-out state CSV (entanglement with --data)");
+  train_cmd->add_option("--family", train.family, "Generated states: random | adversarial-dephased | adversarial-marginal")
+      ->capture_default_str();
+  train_cmd->add_option("--n-train", train.n_train, "Generated training states")->capture_default_str();
+  train_cmd->add_option("--n-test", train.n_test, "Generated test states")->capture_default_str();
+  train_cmd->add_option("--data-seed", train.data_seed, "Seed of the generated states")->capture_default_str();
+  train_cmd->add_option("--init", train.init, "Start from a checkpoint (a classical one translates into an HQRN)");
+  train_cmd->add_flag("--freeze-classical", train.freeze_classical, "Train only the quantum-only weights V, a");
+  train_cmd->add_option("--mode", mode, "HQRN simulation: quantum | classical")->capture_default_str();
+  train_cmd->add_option("--out", train.out, "Checkpoint to write")->required();
+  train_cmd->add_flag("--resume", train.resume, "Continue from --out if it exists (same seed: same result)");
+  train_cmd->add_option("--epochs", epochs, "Epochs")->capture_default_str();
+  train_cmd->add_option("--batch-size", batch_size, "Mini-batch size")->capture_default_str();
+  train_cmd->add_option("--lr", lr, "Adam learning rate (cosine decay to 5% over the epochs)")->capture_default_str();
+  train_cmd->add_flag("--constant-lr", constant_lr, "Keep the learning rate constant");
+  train_cmd->add_option("--seed", seed, "Seed of initial weights and batch order")->capture_default_str();
+  train_cmd->add_option("--blocks", train.shape.blocks, "Residual blocks per branch");
+  train_cmd->add_option("--ancillas", train.shape.ancillas, "Ancilla neurons");
+  train_cmd->add_option("--data-qubits", train.shape.data_qubits, "Data qubits (digits: encoded neurons)");
+  train_cmd->add_option("--branches", train.shape.branches, "Branches (measurement settings)");
+  train_cmd->add_option("--readout", train.shape.readout, "born | linear | mlp");
+  train_cmd->add_option("--readout-qubits", train.shape.readout_qubits, "Qubits read out (the last ones)");
+  train_cmd->add_option("--hidden", train.shape.hidden, "Hidden units of the mlp readout");
+  train_cmd->add_option("--hidden-layers", train.shape.hidden_layers, "Hidden layers of the mlp readout");
+  train_cmd->add_option("--init-std", train.shape.init_std, "Standard deviation of the initial block weights");
+  train_cmd->add_flag("--quiet", quiet, "No progress output");
+
+  std::string from, translate_out;
+  auto* translate_cmd = app.add_subcommand("translate", "Load a classical-analog checkpoint into an HQRN");
+  translate_cmd->add_option("--from", from, "Classical checkpoint")->required();
+  translate_cmd->add_option("--out", translate_out, "HQRN checkpoint to write")->required();
+
+  hqrn::EvalCommand eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on a data file");
+  eval_cmd->add_option("--model", eval.model, "Checkpoint")->required();
+  eval_cmd->add_option("--data", eval.data, "Classical CSV or state CSV, matching the model")->required();
+  eval_cmd->add_option("--mode", eval.mode, "quantum | classical (default: the model's own)");
+  eval_cmd->add_option("--json", eval.json, "Write accuracy, n and loss as JSON");
+  eval_cmd->add_option("--predictions", eval.predictions, "Write label, prediction and class probabilities as CSV");
+
+  std::string family = "random", states_out;
+  int64_t n_states = 1000;
+  uint64_t states_seed = 0;
+  auto* gen_cmd = app.add_subcommand("gen-states", "Generate two-qubit states in the state CSV format");
+  gen_cmd->add_option("--family", family, "random | adversarial-dephased | adversarial-marginal")->capture_default_str();
+  gen_cmd->add_option("--n", n_states, "Number of states (even)")->capture_default_str();
+  gen_cmd->add_option("--seed", states_seed, "Seed")->capture_default_str();
+  gen_cmd->add_option("--out", states_out, "Output CSV (.gz compresses)")->required();
+
+  std::string qasm_model, qasm_prefix;
+  auto* qasm_cmd = app.add_subcommand("export-qasm", "Write an HQRN as OpenQASM 3 (one program per branch)");
+  qasm_cmd->add_option("--model", qasm_model, "Checkpoint")->required();
+  qasm_cmd->add_option("--out", qasm_prefix, "Output prefix: PREFIX_branch<k>.qasm, PREFIX_classical.json")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  try {
+    hqrn::set_thread_count(threads);
+    if (*demo_cmd) {
+      demo.plots = !no_plots;
+      return hqrn::run_demo(demo);
+    }
+    if (*train_cmd) {
+      train.task = hqrn::parse_task(task);
+      train.mode = hqrn::parse_mode(mode);
+      train.options.epochs(epochs).batch_size(batch_size).learning_rate(lr).seed(seed).show_progress(!quiet)
+          .cosine_schedule(!constant_lr)
+          .label(train.model);
+      return hqrn::run_train(train);
+    }
+    if (*translate_cmd) return hqrn::run_translate(from, translate_out);
+    if (*eval_cmd) return hqrn::run_eval(eval);
+    if (*gen_cmd) return hqrn::run_gen_states(family, n_states, states_seed, states_out);
+    if (*qasm_cmd) return hqrn::run_export_qasm(qasm_model, qasm_prefix);
+  } catch (const c10::Error& e) {
+    fmt::print(stderr, "error: {}\n", e.what_without_backtrace());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "error: {}\n", e.what());
+    return 2;
+  }
+  return 0;
+}

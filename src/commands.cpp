@@ -1,0 +1,216 @@
+#include "src/commands.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include <sstream>
+#include <stdexcept>
+
+#include "src/checkpoint.h"
+#include "src/circuit_export.h"
+#include "src/data/csv.h"
+#include "src/data/digits.h"
+#include "src/data/state_csv.h"
+
+namespace hqrn {
+
+namespace {
+
+bool file_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// The model's inputs from a data file whose format follows the model:
+// classical CSV for feature models, state CSV for state models.
+std::pair<torch::Tensor, torch::Tensor> load_inputs_for(const NetworkConfig& config, const std::string& path) {
+  if (config.features() > 0) {
+    const auto d = data::load_classical_csv(path);
+    if (d.features.size(1) != config.features()) {
+      throw std::runtime_error(fmt::format("{}: rows have {} features but the model expects {}", path,
+                                           d.features.size(1), config.features()));
+    }
+    return {d.features, d.labels};
+  }
+  const auto s = data::load_state_csv(path);
+  const int64_t dim = int64_t{1} << config.data_qubits();
+  if (s.states.size(1) != dim) {
+    throw std::runtime_error(fmt::format("{}: states have dimension {} ({} qubits) but the model's data register has "
+                                         "{} qubits (dimension {})",
+                                         path, s.states.size(1), __builtin_ctzll(s.states.size(1)),
+                                         config.data_qubits(), dim));
+  }
+  return {s.states, s.labels};
+}
+
+void check_labels(const torch::Tensor& labels, int64_t classes, const std::string& path) {
+  const int64_t max_label = labels.max().item<int64_t>();
+  if (max_label >= classes) {
+    throw std::runtime_error(fmt::format("{}: label {} is out of range for a model with {} classes", path, max_label,
+                                         classes));
+  }
+}
+
+}  // namespace
+
+NetworkConfig ShapeFlags::apply(NetworkConfig c) const {
+  if (blocks >= 0) c.blocks(blocks);
+  if (ancillas >= 0) c.ancillas(ancillas);
+  if (branches >= 0) c.branches(branches);
+  if (readout_qubits >= 0) c.readout_qubits(readout_qubits);
+  if (hidden >= 0) c.hidden(hidden);
+  if (hidden_layers >= 0) c.hidden_layers(hidden_layers);
+  if (init_std >= 0) c.init_std(init_std);
+  if (data_qubits >= 0) c.data_qubits(data_qubits);
+  if (!readout.empty()) c.readout(parse_readout(readout));
+  c.validate();
+  return c;
+}
+
+void write_history_csv(const std::string& path, const TrainProgress& progress) {
+  std::string text = "epoch,loss,train_accuracy,test_accuracy,seconds\n";
+  for (const auto& r : progress.history) {
+    text += fmt::format("{},{:.17g},{:.17g},{},{:.3f}\n", r.epoch, r.loss, r.train_accuracy,
+                        r.test_accuracy >= 0 ? fmt::format("{:.17g}", r.test_accuracy) : "", r.seconds);
+  }
+  data::write_file_atomically(path, text);
+}
+
+int run_train(const TrainCommand& cmd) {
+  if (cmd.out.empty()) throw std::invalid_argument("train: --out is required");
+  if (cmd.model != "hqrn" && cmd.model != "classical") {
+    throw std::invalid_argument("train: --model must be hqrn or classical, got '" + cmd.model + "'");
+  }
+  const bool is_hqrn = cmd.model == "hqrn";
+  if (cmd.freeze_classical && !is_hqrn) throw std::invalid_argument("train: --freeze-classical needs --model hqrn");
+
+  // Data.
+  TaskData task;
+  if (cmd.task == Task::digits) {
+    task = digits_data(cmd.data.empty() ? default_digits_path() : cmd.data);
+  } else if (!cmd.data.empty()) {
+    task = state_file_data(cmd.data, cmd.test_data);
+  } else {
+    task = entanglement_data(data::parse_family(cmd.family), cmd.n_train, cmd.n_test, cmd.data_seed);
+  }
+
+  // Model: resumed, initialised from a checkpoint, or fresh.
+  std::shared_ptr<ResidualNetworkImpl> model;
+  TrainProgress start;
+  const bool resuming = cmd.resume && file_exists(cmd.out);
+  if (resuming) {
+    auto loaded = load_checkpoint(cmd.out);
+    if ((loaded.kind == ModelKind::hqrn) != is_hqrn) {
+      throw std::runtime_error(fmt::format("{}: cannot resume a {} run as --model {}", cmd.out,
+                                           to_string(loaded.kind), cmd.model));
+    }
+    model = loaded.model;
+    if (!loaded.training_json.empty()) start = TrainProgress::from_json(loaded.training_json);
+    fmt::print(stderr, "resuming {} from epoch {}\n", cmd.out, start.epochs_done);
+  } else if (!cmd.init.empty()) {
+    auto loaded = load_checkpoint(cmd.init);
+    if (is_hqrn && loaded.kind == ModelKind::classical) {
+      model = translate_classical(*loaded.model).ptr();
+    } else if ((loaded.kind == ModelKind::hqrn) == is_hqrn) {
+      model = loaded.model;
+    } else {
+      throw std::runtime_error(fmt::format("{}: an HQRN checkpoint cannot initialise a classical analog", cmd.init));
+    }
+  } else {
+    NetworkConfig config = cmd.shape.apply(default_network(cmd.task));
+    if (cmd.task == Task::digits) config.features(task.x_train.size(1)).classes(task.classes);
+    if (cmd.task == Task::entanglement) config.classes(task.classes);
+    config.validate();
+    torch::manual_seed(cmd.options.seed());
+    model = is_hqrn ? std::shared_ptr<ResidualNetworkImpl>(HQRN(config).ptr()) : ClassicalResNet(config).ptr();
+  }
+  check_labels(task.y_train, model->config().classes(), cmd.data.empty() ? "training data" : cmd.data);
+
+  const Mode mode = is_hqrn ? cmd.mode : Mode::classical;
+  Trainable trainable;
+  trainable.logits = [&](const torch::Tensor& x) { return model->forward(x, mode); };
+  if (cmd.freeze_classical) {
+    model->set_classical_trainable(false);
+    trainable.parameters = model->quantum_parameters();
+  } else {
+    trainable.parameters = model->parameters();
+  }
+  trainable.save = [&](const TrainingState& state) { save_checkpoint(*model, cmd.out, state); };
+  if (resuming) trainable.restore = [&](torch::optim::Optimizer& opt) { restore_optimizer(cmd.out, opt); };
+
+  fmt::print(stderr, "training {} ({} mode) on {} samples: {}\n", cmd.model, to_string(mode), task.x_train.size(0),
+             model->config().to_json());
+  const auto result = train(trainable, task.x_train, task.y_train, task.x_test, task.y_test, cmd.options, start);
+  write_history_csv(cmd.out + ".history.csv", result.progress);
+  if (!result.finished) {
+    fmt::print(stderr, "error: {}\n", result.message);
+    return 3;
+  }
+  if (result.progress.history.empty()) save_checkpoint(*model, cmd.out, TrainingState{result.progress.to_json()});
+  const auto& last = result.progress.history.empty() ? EpochRecord{} : result.progress.history.back();
+  fmt::print("saved {} (train accuracy {:.2f}%{})\n", cmd.out, 100 * last.train_accuracy,
+             last.test_accuracy >= 0 ? fmt::format(", test accuracy {:.2f}%", 100 * last.test_accuracy) : "");
+  return 0;
+}
+
+int run_translate(const std::string& from, const std::string& out) {
+  const auto loaded = load_checkpoint(from);
+  if (loaded.kind != ModelKind::classical) {
+    throw std::runtime_error(fmt::format("{}: holds an HQRN already; translate reads a classical-analog checkpoint", from));
+  }
+  auto model = translate_classical(*loaded.model);
+  save_checkpoint(*model, out);
+  fmt::print("translated {} into the HQRN {} (quantum-only weights zero)\n", from, out);
+  return 0;
+}
+
+int run_eval(const EvalCommand& cmd) {
+  if (cmd.model.empty() || cmd.data.empty()) throw std::invalid_argument("eval: --model and --data are required");
+  const auto loaded = load_checkpoint(cmd.model);
+  Mode mode = loaded.kind == ModelKind::hqrn ? Mode::quantum : Mode::classical;
+  if (!cmd.mode.empty()) mode = parse_mode(cmd.mode);
+  if (mode == Mode::quantum && loaded.kind == ModelKind::classical) {
+    throw std::invalid_argument(fmt::format("{}: a classical analog runs in classical mode only", cmd.model));
+  }
+  const auto [x, y] = load_inputs_for(loaded.config, cmd.data);
+  check_labels(y, loaded.config.classes(), cmd.data);
+  auto model = loaded.model;
+  model->eval();
+  const auto e = evaluate([&](const torch::Tensor& in) { return model->forward(in, mode); }, x, y);
+  nlohmann::json j = {{"accuracy", e.accuracy}, {"n", e.n},          {"loss", e.loss},
+                      {"mode", to_string(mode)}, {"model", cmd.model}, {"data", cmd.data},
+                      {"model_kind", to_string(loaded.kind)}};
+  if (!cmd.json.empty()) data::write_file_atomically(cmd.json, j.dump(2) + "\n");
+  if (!cmd.predictions.empty()) {
+    std::ostringstream csv;
+    csv << "label,predicted";
+    for (int64_t c = 0; c < e.probabilities.size(1); ++c) csv << ",p" << c;
+    csv << "\n";
+    const auto probs = e.probabilities.to(torch::kFloat64).contiguous();
+    for (int64_t i = 0; i < e.n; ++i) {
+      csv << y[i].item<int64_t>() << "," << e.predictions[i].item<int64_t>();
+      for (int64_t c = 0; c < probs.size(1); ++c) csv << fmt::format(",{:.17g}", probs[i][c].item<double>());
+      csv << "\n";
+    }
+    data::write_file_atomically(cmd.predictions, csv.str());
+  }
+  fmt::print("{}: accuracy {:.4f} on {} samples ({} mode)\n", cmd.model, e.accuracy, e.n, to_string(mode));
+  return 0;
+}
+
+int run_gen_states(const std::string& family, int64_t n, uint64_t seed, const std::string& out) {
+  const auto states = data::generate_states(data::parse_family(family), n, seed);
+  data::save_state_csv(out, states);
+  fmt::print("wrote {} {} states to {}\n", n, family, out);
+  return 0;
+}
+
+int run_export_qasm(const std::string& model_path, const std::string& prefix) {
+  auto loaded = load_checkpoint(model_path);
+  for (const auto& file : export_openqasm(*loaded.model, prefix)) fmt::print("wrote {}\n", file);
+  return 0;
+}
+
+}  // namespace hqrn

@@ -1,0 +1,56 @@
+// The hqrn command-line tool's commands as library functions (the CLI in
+// cli/main.cpp only parses flags). Each returns a process exit code and
+// throws std::exception with a clear message on bad input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "models/network.h"
+#include "src/tasks.h"
+#include "src/training.h"
+
+namespace hqrn {
+
+// Network shape flags; -1 (or empty) keeps the task's default.
+struct ShapeFlags {
+  int64_t blocks = -1, ancillas = -1, branches = -1, readout_qubits = -1, hidden = -1, hidden_layers = -1,
+          data_qubits = -1;
+  double init_std = -1;
+  std::string readout;
+  NetworkConfig apply(NetworkConfig config) const;
+};
+
+struct TrainCommand {
+  Task task = Task::digits;
+  std::string model = "hqrn";  // hqrn | classical
+  std::string data, test_data;  // empty: shipped digits / generated states
+  std::string family = "random";
+  int64_t n_train = 20000, n_test = 4000;
+  uint64_t data_seed = 1;
+  std::string init;
+  bool freeze_classical = false;
+  Mode mode = Mode::quantum;
+  std::string out;
+  bool resume = false;
+  ShapeFlags shape;
+  TrainOptions options;
+};
+int run_train(const TrainCommand& command);
+
+int run_translate(const std::string& from, const std::string& out);
+
+struct EvalCommand {
+  std::string model, data, json, predictions;
+  std::string mode;  // empty: quantum for an HQRN, classical for a classical analog
+};
+int run_eval(const EvalCommand& command);
+
+int run_gen_states(const std::string& family, int64_t n, uint64_t seed, const std::string& out);
+
+int run_export_qasm(const std::string& model, const std::string& prefix);
+
+// Writes the per-epoch records as CSV (epoch, loss, train/test accuracy, seconds).
+void write_history_csv(const std::string& path, const TrainProgress& progress);
+
+}  // namespace hqrn

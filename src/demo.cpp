@@ -1,0 +1,180 @@
+#include "src/demo.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "models/tomography_mlp.h"
+#include "src/checkpoint.h"
+#include "src/commands.h"
+#include "src/data/csv.h"
+#include "src/tasks.h"
+#include "src/source_dir.h"
+#include "src/training.h"
+
+
+namespace hqrn {
+
+namespace {
+
+using Logits = std::function<torch::Tensor(const torch::Tensor&)>;
+
+struct EntanglementSettings {
+  int64_t n_train, n_test, epochs;
+};
+
+struct Settings {
+  int64_t digits_epochs;
+  int64_t born_data_qubits;  // the born readout has no trainable head: it needs a wider register
+  EntanglementSettings dephased, marginal, random;
+  const EntanglementSettings& of(data::Family f) const {
+    return f == data::Family::random ? random : f == data::Family::adversarial_dephased ? dephased : marginal;
+  }
+};
+
+// Sized to finish within about 15 minutes on 2 cores. The random (PPT) task
+// is the hardest and gets the most states; the tomography reference trains
+// on the same states.
+Settings settings(bool quick) {
+  if (quick) return {1, 6, {200, 100, 1}, {200, 100, 1}, {200, 100, 1}};
+  return {40, 10, {10000, 4000, 10}, {15000, 4000, 12}, {30000, 4000, 15}};
+}
+
+// Trains one model, saving its checkpoint each epoch and its history at the end.
+TrainProgress fit(Trainable trainable, const TaskData& task, const torch::Tensor& x_train, const torch::Tensor& x_test,
+                  TrainOptions options, const std::string& history_path) {
+  const auto result = train(trainable, x_train, task.y_train, x_test, task.y_test, options);
+  if (!result.finished) throw std::runtime_error(result.message);
+  write_history_csv(history_path, result.progress);
+  return result.progress;
+}
+
+Trainable network_trainable(const std::shared_ptr<ResidualNetworkImpl>& model, Mode mode, const std::string& ckpt) {
+  Trainable t;
+  t.logits = [model, mode](const torch::Tensor& x) { return model->forward(x, mode); };
+  t.parameters = model->parameters();
+  t.save = [model, ckpt](const TrainingState& s) { save_checkpoint(*model, ckpt, s); };
+  return t;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Digits: classical analog trained with LibTorch, translated into an HQRN and
+// simulated on density matrices; returns the summary entries.
+nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout readout, double lr,
+                          const std::string& name) {
+  const auto task = digits_data(default_digits_path());
+  NetworkConfig config = default_network(Task::digits).readout(readout).classes(task.classes);
+  if (readout == Readout::born) config.data_qubits(s.born_data_qubits).readout_qubits(4);
+  torch::manual_seed(o.seed);
+  std::shared_ptr<ResidualNetworkImpl> classical = ClassicalResNet(config).ptr();
+  const auto ckpt = fmt::format("{}/{}_classical.pt", o.out, name);
+  const auto progress = fit(network_trainable(classical, Mode::classical, ckpt), task, task.x_train, task.x_test,
+                            TrainOptions().epochs(s.digits_epochs).batch_size(32).learning_rate(lr).seed(o.seed)
+                                .label(name + " classical"),
+                            fmt::format("{}/{}_classical_history.csv", o.out, name));
+  auto hqrn_model = translate_classical(*classical);
+  save_checkpoint(*hqrn_model, fmt::format("{}/{}_hqrn.pt", o.out, name));
+  const auto c = evaluate([&](const torch::Tensor& x) { return classical->forward(x, Mode::classical); }, task.x_test,
+                          task.y_test);
+  const auto q = evaluate([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum); }, task.x_test,
+                          task.y_test, 16);
+  return {{"classical_accuracy", c.accuracy},
+          {"hqrn_accuracy", q.accuracy},
+          {"prediction_agreement", c.predictions.eq(q.predictions).to(torch::kFloat64).mean().item<double>()},
+          {"max_probability_difference", (c.probabilities - q.probabilities).abs().max().item<double>()},
+          {"readout", to_string(readout)},
+          {"n_test", c.n},
+          {"epochs", static_cast<int64_t>(progress.history.size())}};
+}
+
+nlohmann::json run_entanglement(const DemoOptions& o, const Settings& s, data::Family family) {
+  const auto name = data::family_name(family);
+  const auto key = std::string(name == "random" ? "random" : name == "adversarial-dephased" ? "adversarial_dephased"
+                                                                                            : "adversarial_marginal");
+  const auto& es = s.of(family);
+  const auto task = entanglement_data(family, es.n_train, es.n_test, o.seed + 10);
+  const NetworkConfig config = default_network(Task::entanglement);
+  const auto options = TrainOptions().epochs(es.epochs).batch_size(128).learning_rate(0.01).seed(o.seed);
+
+  torch::manual_seed(o.seed);
+  std::shared_ptr<ResidualNetworkImpl> hqrn_model = HQRN(config).ptr();
+  fit(network_trainable(hqrn_model, Mode::quantum, fmt::format("{}/entanglement_{}_hqrn.pt", o.out, key)), task,
+      task.x_train, task.x_test, TrainOptions(options).label(key + " hqrn"),
+      fmt::format("{}/entanglement_{}_hqrn_history.csv", o.out, key));
+
+  torch::manual_seed(o.seed);
+  std::shared_ptr<ResidualNetworkImpl> classical = ClassicalResNet(config).ptr();
+  fit(network_trainable(classical, Mode::classical, fmt::format("{}/entanglement_{}_classical.pt", o.out, key)), task,
+      task.x_train, task.x_test, TrainOptions(options).label(key + " classical"),
+      fmt::format("{}/entanglement_{}_classical_history.csv", o.out, key));
+
+  torch::manual_seed(o.seed);
+  // The same head as the HQRN's, on the 15 Pauli expectations instead of measurement outcomes.
+  TomographyMLP tomography(15, config.hidden(), config.hidden_layers(), 2);
+  const auto pauli_train = data::pauli_expectations(task.x_train);
+  const auto pauli_test = data::pauli_expectations(task.x_test);
+  Trainable t;
+  t.logits = [&](const torch::Tensor& x) { return tomography->forward(x); };
+  t.parameters = tomography->parameters();
+  fit(t, task, pauli_train, pauli_test, TrainOptions(options).label(key + " tomography"),
+      fmt::format("{}/entanglement_{}_tomography_history.csv", o.out, key));
+
+  const auto acc = [&](const Logits& f, const torch::Tensor& x) { return evaluate(f, x, task.y_test).accuracy; };
+  return {{"hqrn_accuracy", acc([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum); }, task.x_test)},
+          {"classical_accuracy", acc([&](const torch::Tensor& x) { return classical->forward(x, Mode::classical); }, task.x_test)},
+          {"tomography_accuracy", acc([&](const torch::Tensor& x) { return tomography->forward(x); }, pauli_test)},
+          {"n_train", es.n_train},
+          {"n_test", es.n_test},
+          {"epochs", es.epochs}};
+}
+
+}  // namespace
+
+int run_demo(const DemoOptions& o) {
+  const auto start = std::chrono::steady_clock::now();
+  std::filesystem::create_directories(o.out);
+  const Settings s = settings(o.quick);
+  nlohmann::json summary;
+  summary["digits"] = run_digits(o, s, Readout::linear, 0.05, "digits");
+  summary["digits"]["born"] = run_digits(o, s, Readout::born, 0.05, "digits_born");
+  for (const auto family : {data::Family::adversarial_dephased, data::Family::adversarial_marginal, data::Family::random}) {
+    const auto name = data::family_name(family);
+    const auto key = std::string(name == "random" ? "random" : name == "adversarial-dephased" ? "adversarial_dephased"
+                                                                                              : "adversarial_marginal");
+    summary["entanglement"][key] = run_entanglement(o, s, family);
+  }
+  summary["seconds"] = seconds_since(start);
+  summary["quick"] = o.quick;
+  data::write_file_atomically(o.out + "/summary.json", summary.dump(2) + "\n");
+
+  const auto& d = summary["digits"];
+  fmt::print("\nHQRN demo results (held-out test sets)\n");
+  fmt::print("{:<34} {:>10} {:>10} {:>10}\n", "task", "hqrn", "classical", "tomography");
+  fmt::print("{:<34} {:>9.2f}% {:>9.2f}% {:>10}\n", "digits (linear readout)", 100 * d["hqrn_accuracy"].get<double>(),
+             100 * d["classical_accuracy"].get<double>(), "-");
+  fmt::print("{:<34} {:>9.2f}% {:>9.2f}% {:>10}\n", "digits (born readout)", 100 * d["born"]["hqrn_accuracy"].get<double>(),
+             100 * d["born"]["classical_accuracy"].get<double>(), "-");
+  for (const auto& [key, e] : summary["entanglement"].items()) {
+    fmt::print("{:<34} {:>9.2f}% {:>9.2f}% {:>9.2f}%\n", "entanglement " + key, 100 * e["hqrn_accuracy"].get<double>(),
+               100 * e["classical_accuracy"].get<double>(), 100 * e["tomography_accuracy"].get<double>());
+  }
+  fmt::print("digits: prediction agreement {:.2f}%, max probability difference {:.3g}\n",
+             100 * d["prediction_agreement"].get<double>(), d["max_probability_difference"].get<double>());
+  fmt::print("wrote {}/summary.json ({:.0f} s)\n", o.out, summary["seconds"].get<double>());
+
+  if (o.plots) {
+    const auto cmd = fmt::format("/usr/bin/python3 '{}/scripts/plot_results.py' '{}'", kSourceDir, o.out);
+    if (std::system(cmd.c_str()) != 0) fmt::print(stderr, "warning: plotting failed (needs python3-matplotlib)\n");
+  }
+  return 0;
+}
+
+}  // namespace hqrn

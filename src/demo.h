@@ -1,0 +1,21 @@
+// The end-to-end demo (the README's main job): digits with the classical
+// analog translated into an HQRN, and the three entanglement tasks with the
+// HQRN, the classical analog and the full-tomography reference. Writes
+// summary.json, training histories, checkpoints and plots into one folder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace hqrn {
+
+struct DemoOptions {
+  std::string out = "out/demo";
+  bool quick = false;  // tiny settings, for tests (seconds)
+  uint64_t seed = 0;
+  bool plots = true;   // runs scripts/plot_results.py when python3 with matplotlib is there
+};
+
+int run_demo(const DemoOptions& options);
+
+}  // namespace hqrn
