@@ -71,8 +71,11 @@ torch::Tensor ReadoutHeadImpl::forward(const torch::Tensor& distributions) {
     const auto p = distributions.mean(1).narrow(1, 0, config_.classes()).clamp_min(kTinyProbability);
     return torch::log(p) - torch::log(p.sum(1, true));
   }
+  // Centred features, 2^r p - 1 (or log(2^r p)): zero for a uniform readout
+  // and of order one, so the head trains at the same pace whatever r is.
+  const double outcomes = static_cast<double>(distributions.size(2));
   auto x = distributions.reshape({distributions.size(0), -1});
-  if (config_.log_readout()) x = torch::log(x.clamp_min(kTinyProbability));
+  x = config_.log_readout() ? torch::log(x.clamp_min(kTinyProbability) * outcomes) : x * outcomes - 1;
   return mlp->forward(x);
 }
 

@@ -30,6 +30,8 @@ def plot_curves(folder):
     if not paths:
         return None
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(13, 5))
+    for ax in (ax_loss, ax_acc):
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)
     for path in paths:
         name = os.path.basename(path)[: -len("_history.csv")]
         epochs, loss, test = read_history(path)
@@ -68,9 +70,9 @@ def plot_accuracy(folder):
         rects = ax.bar(xs, [100 * v for v in values], width, label=model)
         ax.bar_label(rects, fmt="%.1f", fontsize=7)
     ax.set_xticks(range(len(tasks)), tasks, fontsize=8)
-    ax.set(ylabel="test accuracy (%)", ylim=(0, 105), title="HQRN vs classical analog vs full tomography")
+    ax.set(ylabel="test accuracy (%)", ylim=(0, 118), title="HQRN vs classical analog vs full tomography")
     ax.axhline(50, color="grey", lw=0.5, ls="--")
-    ax.legend()
+    ax.legend(loc="upper center", ncol=3)
     fig.tight_layout()
     out = os.path.join(folder, "accuracy.png")
     fig.savefig(out, dpi=120)

@@ -42,7 +42,7 @@ struct Settings {
 // on the same states.
 Settings settings(bool quick) {
   if (quick) return {1, 6, {200, 100, 1}, {200, 100, 1}, {200, 100, 1}};
-  return {40, 10, {10000, 4000, 10}, {15000, 4000, 12}, {30000, 4000, 15}};
+  return {40, 10, {10000, 4000, 10}, {30000, 4000, 15}, {60000, 6000, 20}};
 }
 
 // Trains one model, saving its checkpoint each epoch and its history at the end.
@@ -62,6 +62,17 @@ Trainable network_trainable(const std::shared_ptr<ResidualNetworkImpl>& model, M
   return t;
 }
 
+// The held-out digits as a classical CSV, so `hqrn eval` can score any checkpoint on them.
+void write_classical_csv(const std::string& path, const torch::Tensor& x, const torch::Tensor& y) {
+  const auto features = x.to(torch::kFloat64).contiguous();
+  std::string text;
+  for (int64_t i = 0; i < features.size(0); ++i) {
+    for (int64_t j = 0; j < features.size(1); ++j) text += fmt::format("{:.17g},", features[i][j].item<double>());
+    text += fmt::format("{}\n", y[i].item<int64_t>());
+  }
+  data::write_file_atomically(path, text);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -71,6 +82,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout readout, double lr,
                           const std::string& name) {
   const auto task = digits_data(default_digits_path());
+  write_classical_csv(o.out + "/digits_test.csv", task.x_test, task.y_test);
   NetworkConfig config = default_network(Task::digits).readout(readout).classes(task.classes);
   if (readout == Readout::born) config.data_qubits(s.born_data_qubits).readout_qubits(4);
   torch::manual_seed(o.seed);
@@ -80,6 +92,7 @@ nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout reado
                             TrainOptions().epochs(s.digits_epochs).batch_size(32).learning_rate(lr).seed(o.seed)
                                 .label(name + " classical"),
                             fmt::format("{}/{}_classical_history.csv", o.out, name));
+  save_checkpoint(*classical, ckpt);  // the model alone, without the optimizer state
   auto hqrn_model = translate_classical(*classical);
   save_checkpoint(*hqrn_model, fmt::format("{}/{}_hqrn.pt", o.out, name));
   const auto c = evaluate([&](const torch::Tensor& x) { return classical->forward(x, Mode::classical); }, task.x_test,
@@ -109,6 +122,9 @@ nlohmann::json run_entanglement(const DemoOptions& o, const Settings& s, data::F
   fit(network_trainable(hqrn_model, Mode::quantum, fmt::format("{}/entanglement_{}_hqrn.pt", o.out, key)), task,
       task.x_train, task.x_test, TrainOptions(options).label(key + " hqrn"),
       fmt::format("{}/entanglement_{}_hqrn_history.csv", o.out, key));
+
+  // The per-epoch checkpoint carries the optimizer for resuming; the final one is the model alone.
+  save_checkpoint(*hqrn_model, fmt::format("{}/entanglement_{}_hqrn.pt", o.out, key));
 
   torch::manual_seed(o.seed);
   std::shared_ptr<ResidualNetworkImpl> classical = ClassicalResNet(config).ptr();
@@ -143,7 +159,7 @@ int run_demo(const DemoOptions& o) {
   std::filesystem::create_directories(o.out);
   const Settings s = settings(o.quick);
   nlohmann::json summary;
-  summary["digits"] = run_digits(o, s, Readout::linear, 0.05, "digits");
+  summary["digits"] = run_digits(o, s, Readout::linear, 0.01, "digits");
   summary["digits"]["born"] = run_digits(o, s, Readout::born, 0.05, "digits_born");
   for (const auto family : {data::Family::adversarial_dephased, data::Family::adversarial_marginal, data::Family::random}) {
     const auto name = data::family_name(family);

@@ -160,8 +160,10 @@ inline torch::Tensor reference_head(ResidualNetworkImpl& model, const torch::Ten
   }
   std::vector<torch::Tensor> parts;
   for (int64_t k = 0; k < dist.size(1); ++k) parts.push_back(dist.select(1, k));
+  // Centred features: 2^r p - 1, or log(2^r p) with log_readout.
+  const double outcomes = static_cast<double>(dist.size(2));
   auto x = torch::cat(parts, 1);
-  if (config.log_readout()) x = torch::log(x);
+  x = config.log_readout() ? torch::log(x * outcomes) : x * outcomes - 1;
   const auto params = model.named_parameters();
   const auto affine = [&](const torch::Tensor& in, const std::string& name) {
     return torch::matmul(in, params[name + ".weight"].detach().to(torch::kFloat64).t()) +
