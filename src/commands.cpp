@@ -18,6 +18,13 @@ namespace hqrn {
 
 namespace {
 
+// The loader's default tolerance; invalid states are projected when asked.
+data::StateCheck state_check(bool project) {
+  data::StateCheck check;
+  check.project = project;
+  return check;
+}
+
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
@@ -25,7 +32,8 @@ bool file_exists(const std::string& path) {
 
 // The model's inputs from a data file whose format follows the model:
 // classical CSV for feature models, state CSV for state models.
-std::pair<torch::Tensor, torch::Tensor> load_inputs_for(const NetworkConfig& config, const std::string& path) {
+std::pair<torch::Tensor, torch::Tensor> load_inputs_for(const NetworkConfig& config, const std::string& path,
+                                                        const data::StateCheck& check) {
   if (config.features() > 0) {
     const auto d = data::load_classical_csv(path);
     if (d.features.size(1) != config.features()) {
@@ -34,7 +42,7 @@ std::pair<torch::Tensor, torch::Tensor> load_inputs_for(const NetworkConfig& con
     }
     return {d.features, d.labels};
   }
-  const auto s = data::load_state_csv(path);
+  const auto s = data::load_state_csv(path, check);
   const int64_t dim = int64_t{1} << config.data_qubits();
   if (s.states.size(1) != dim) {
     throw std::runtime_error(fmt::format("{}: states have dimension {} ({} qubits) but the model's data register has "
@@ -91,7 +99,7 @@ int run_train(const TrainCommand& cmd) {
   if (cmd.task == Task::digits) {
     task = digits_data(cmd.data.empty() ? default_digits_path() : cmd.data);
   } else if (!cmd.data.empty()) {
-    task = state_file_data(cmd.data, cmd.test_data);
+    task = state_file_data(cmd.data, cmd.test_data, state_check(cmd.project_states));
   } else {
     task = entanglement_data(data::parse_family(cmd.family), cmd.n_train, cmd.n_test, cmd.data_seed);
   }
@@ -174,7 +182,7 @@ int run_eval(const EvalCommand& cmd) {
   if (mode == Mode::quantum && loaded.kind == ModelKind::classical) {
     throw std::invalid_argument(fmt::format("{}: a classical analog runs in classical mode only", cmd.model));
   }
-  const auto [x, y] = load_inputs_for(loaded.config, cmd.data);
+  const auto [x, y] = load_inputs_for(loaded.config, cmd.data, state_check(cmd.project_states));
   check_labels(y, loaded.config.classes(), cmd.data);
   auto model = loaded.model;
   model->eval();

@@ -33,6 +33,7 @@ struct TrainCommand {
   Mode mode = Mode::quantum;
   std::string out;
   bool resume = false;
+  bool project_states = false;  // map invalid states to density matrices instead of failing
   ShapeFlags shape;
   TrainOptions options;
 };
@@ -43,6 +44,7 @@ int run_translate(const std::string& from, const std::string& out);
 struct EvalCommand {
   std::string model, data, json, predictions;
   std::string mode;  // empty: quantum for an HQRN, classical for a classical analog
+  bool project_states = false;
 };
 int run_eval(const EvalCommand& command);
 

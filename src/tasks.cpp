@@ -36,11 +36,12 @@ TaskData entanglement_data(data::Family family, int64_t n_train, int64_t n_test,
   return {train.states, train.labels, test.states, test.labels, 2};
 }
 
-TaskData state_file_data(const std::string& train_path, const std::string& test_path) {
-  const auto train = data::load_state_csv(train_path);
+TaskData state_file_data(const std::string& train_path, const std::string& test_path,
+                         const data::StateCheck& check) {
+  const auto train = data::load_state_csv(train_path, check);
   TaskData out{train.states, train.labels, {}, {}, 2};
   if (!test_path.empty()) {
-    const auto test = data::load_state_csv(test_path);
+    const auto test = data::load_state_csv(test_path, check);
     if (test.states.size(1) != train.states.size(1)) {
       throw std::runtime_error(test_path + ": states have dimension " + std::to_string(test.states.size(1)) +
                                " but the training states have " + std::to_string(train.states.size(1)));

@@ -32,7 +32,8 @@ TaskData digits_data(const std::string& path);
 TaskData entanglement_data(data::Family family, int64_t n_train, int64_t n_test, uint64_t seed);
 
 // States from state CSV files; the test file is optional (empty path: none).
-TaskData state_file_data(const std::string& train_path, const std::string& test_path);
+TaskData state_file_data(const std::string& train_path, const std::string& test_path,
+                         const data::StateCheck& check = {});
 
 // A task's default network shape (the demo's choices).
 NetworkConfig default_network(Task task);

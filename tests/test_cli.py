@@ -478,6 +478,22 @@ class BadInputTest(unittest.TestCase):
             with self.subTest(case=case):
                 self.expect_error(["eval", "--model", model, "--data", data, "--json", js], *words, absent=[js])
 
+    def test_project_states_repairs_an_invalid_state(self):
+        """A non-Hermitian state fails by default and loads with --project-states."""
+        model = entanglement_checkpoint(self)
+        good = path("bad", "good_for_projection.csv")
+        run_ok(self, ["gen-states", "--n", "4", "--seed", "2", "--out", good])
+        with open(good) as f:
+            rows = f.read().splitlines()
+        first = rows[0].split(",")
+        first[3] = repr(float(first[3]) + 0.05)
+        data = self.bad("projectable.csv", "\n".join([",".join(first)] + rows[1:]) + "\n")
+        js = path("bad", "projected.json")
+        self.expect_error(["eval", "--model", model, "--data", data, "--json", js], "projectable.csv", absent=[js])
+        run_ok(self, ["eval", "--model", model, "--data", data, "--json", js, "--project-states"])
+        with open(js) as f:
+            self.assertEqual(json.load(f)["n"], 4)
+
     def test_bad_checkpoints(self):
         good = read_bytes(digits_classical_checkpoint(self))
         data = small_digits_csv()

@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--mode", mode, "HQRN simulation: quantum | classical")->capture_default_str();
   train_cmd->add_option("--out", train.out, "Checkpoint to write")->required();
   train_cmd->add_flag("--resume", train.resume, "Continue from --out if it exists (same seed: same result)");
+  train_cmd->add_flag("--project-states", train.project_states,
+                      "Map states that are not density matrices (beyond 1e-8) to the nearest one instead of failing");
   train_cmd->add_option("--epochs", epochs, "Epochs")->capture_default_str();
   train_cmd->add_option("--batch-size", batch_size, "Mini-batch size")->capture_default_str();
   train_cmd->add_option("--lr", lr, "Adam learning rate (cosine decay to 5% over the epochs)")->capture_default_str();
@@ -72,6 +74,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--mode", eval.mode, "quantum | classical (default: the model's own)");
   eval_cmd->add_option("--json", eval.json, "Write accuracy, n and loss as JSON");
   eval_cmd->add_option("--predictions", eval.predictions, "Write label, prediction and class probabilities as CSV");
+  eval_cmd->add_flag("--project-states", eval.project_states,
+                     "Map states that are not density matrices (beyond 1e-8) to the nearest one instead of failing");
 
   std::string family = "random", states_out;
   int64_t n_states = 1000;
