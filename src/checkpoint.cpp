@@ -4,6 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -13,7 +20,67 @@ namespace hqrn {
 
 namespace {
 
-constexpr const char* kFormatKey = "hqrn_format_version";
+// Envelope around LibTorch's archive: magic, version, payload size and CRC-32.
+// LibTorch's deserializer can crash on corrupted archives (found by the
+// checkpoint fuzzer: unbounded recursion in the TorchScript type parser), so
+// a file reaches it only once its bytes are exactly those that were written.
+constexpr char kMagic[8] = {'H', 'Q', 'R', 'N', 'C', 'K', 'P', 'T'};
+constexpr size_t kHeaderSize = sizeof(kMagic) + 4 + 8 + 4;
+
+void put_le(std::string& out, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+
+uint64_t get_le(const std::string& in, size_t at, int bytes) {
+  uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value |= static_cast<uint64_t>(static_cast<unsigned char>(in[at + i])) << (8 * i);
+  return value;
+}
+
+uint32_t crc32_of(const std::string& bytes) {
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  for (size_t done = 0; done < bytes.size();) {
+    const auto chunk = static_cast<uInt>(std::min<size_t>(bytes.size() - done, 1u << 30));
+    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + done), chunk);
+    done += chunk;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+std::string wrap_payload(const std::string& payload) {
+  std::string out(kMagic, sizeof(kMagic));
+  put_le(out, static_cast<uint64_t>(kCheckpointFormatVersion), 4);
+  put_le(out, payload.size(), 8);
+  put_le(out, crc32_of(payload), 4);
+  return out + payload;
+}
+
+std::string unwrap_payload(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("{}: cannot open checkpoint ({})", path, std::strerror(errno)));
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw std::runtime_error(fmt::format("{}: cannot read checkpoint", path));
+  if (bytes.size() < kHeaderSize || bytes.compare(0, sizeof(kMagic), kMagic, sizeof(kMagic)) != 0) {
+    throw std::runtime_error(fmt::format("{}: not an HQRN checkpoint (no HQRNCKPT header; empty, truncated or "
+                                         "another kind of file)", path));
+  }
+  const auto version = get_le(bytes, sizeof(kMagic), 4);
+  if (version != static_cast<uint64_t>(kCheckpointFormatVersion)) {
+    throw std::runtime_error(fmt::format("{}: checkpoint format version {} is not supported (this build reads {})",
+                                         path, version, kCheckpointFormatVersion));
+  }
+  const auto size = get_le(bytes, sizeof(kMagic) + 4, 8);
+  if (size != bytes.size() - kHeaderSize) {
+    throw std::runtime_error(fmt::format("{}: checkpoint is truncated or has trailing bytes ({} payload bytes, "
+                                         "header says {})", path, bytes.size() - kHeaderSize, size));
+  }
+  std::string payload = bytes.substr(kHeaderSize);
+  if (crc32_of(payload) != get_le(bytes, sizeof(kMagic) + 12, 4)) {
+    throw std::runtime_error(fmt::format("{}: checkpoint is corrupt (checksum mismatch)", path));
+  }
+  return payload;
+}
+
 constexpr const char* kKindKey = "hqrn_model_kind";
 constexpr const char* kConfigKey = "hqrn_config";
 constexpr const char* kTrainingKey = "hqrn_training";
@@ -46,7 +113,6 @@ std::string to_string(ModelKind kind) { return kind == ModelKind::hqrn ? "hqrn" 
 void save_checkpoint(const ResidualNetworkImpl& model, const std::string& path, const TrainingState& training) {
   torch::serialize::OutputArchive archive;
   model.save(archive);
-  archive.write(kFormatKey, c10::IValue(kCheckpointFormatVersion));
   archive.write(kKindKey, c10::IValue(to_string(model.has_quantum_weights() ? ModelKind::hqrn : ModelKind::classical)));
   archive.write(kConfigKey, c10::IValue(model.config().to_json()));
   archive.write(kDtypeKey, c10::IValue(std::string(model.real_dtype() == torch::kFloat32 ? "float32" : "float64")));
@@ -58,14 +124,15 @@ void save_checkpoint(const ResidualNetworkImpl& model, const std::string& path, 
   }
   std::ostringstream bytes;
   archive.save_to(bytes);
-  data::write_file_atomically(path, bytes.str());
+  data::write_file_atomically(path, wrap_payload(bytes.str()));
 }
 
 namespace {
 torch::serialize::InputArchive open_archive(const std::string& path) {
   torch::serialize::InputArchive archive;
+  std::istringstream payload(unwrap_payload(path));
   try {
-    archive.load_from(path);
+    archive.load_from(payload);
   } catch (const c10::Error& e) {
     throw std::runtime_error(fmt::format("{}: cannot read checkpoint (missing, truncated or corrupt): {}", path,
                                          e.what_without_backtrace()));
@@ -76,14 +143,6 @@ torch::serialize::InputArchive open_archive(const std::string& path) {
 
 LoadedCheckpoint load_checkpoint(const std::string& path) {
   auto archive = open_archive(path);
-  c10::IValue version;
-  if (!archive.try_read(kFormatKey, version) || !version.isInt()) {
-    throw std::runtime_error(fmt::format("{}: not an HQRN checkpoint (no format version)", path));
-  }
-  if (version.toInt() != kCheckpointFormatVersion) {
-    throw std::runtime_error(fmt::format("{}: checkpoint format version {} is not supported (this build reads {})",
-                                         path, version.toInt(), kCheckpointFormatVersion));
-  }
   LoadedCheckpoint loaded{parse_kind(read_string(archive, kKindKey, path), path), NetworkConfig{}, nullptr, ""};
   try {
     loaded.config = NetworkConfig::from_json(read_string(archive, kConfigKey, path));

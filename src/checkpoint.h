@@ -12,7 +12,8 @@
 
 namespace hqrn {
 
-constexpr int64_t kCheckpointFormatVersion = 1;
+// 2: the archive inside a checksummed envelope (see checkpoint.cpp).
+constexpr int64_t kCheckpointFormatVersion = 2;
 
 enum class ModelKind { hqrn, classical };
 std::string to_string(ModelKind kind);

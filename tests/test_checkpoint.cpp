@@ -6,11 +6,13 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "models/network.h"
 #include "src/checkpoint.h"
+#include "src/source_dir.h"
 #include "tests/dense_reference.h"
 #include "tests/gradcheck.h"
 #include "tests/model_test_util.h"
@@ -340,6 +342,25 @@ TEST(Checkpoint, WritesAreAtomicAndOverwrite) {
   const auto nowhere = dir.file("no_such_dir/model.pt");
   EXPECT_TRUE(throws_with<std::runtime_error>([&] { save_checkpoint(*first, nowhere); }, {nowhere}));
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"model.pt"});
+}
+
+}  // namespace
+}  // namespace hqrn
+
+namespace hqrn {
+namespace {
+
+// Inputs that once crashed the checkpoint fuzzer (tests/fuzz/corpus/checkpoint/crash-*)
+// must now be rejected with a clear error.
+TEST(CheckpointRegression, FuzzerCrashInputsAreRejectedCleanly) {
+  const std::filesystem::path corpus = std::filesystem::path(kSourceDir) / "tests/fuzz/corpus/checkpoint";
+  int64_t checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    if (entry.path().filename().string().rfind("crash-", 0) != 0) continue;
+    EXPECT_THROW(load_checkpoint(entry.path().string()), std::runtime_error) << entry.path();
+    ++checked;
+  }
+  EXPECT_GE(checked, 1) << "no crash-* regression inputs found in " << corpus;
 }
 
 }  // namespace

@@ -570,6 +570,17 @@ class ResumeTest(unittest.TestCase):
         self.assertEqual(self.history(a), self.history(b))
         self.assertEqual(len(self.history(b)), 2)
 
+    def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(self):
+        good = path("resume", "nan.pt")
+        run_ok(self, self.train_args(good, "1"))
+        before = open(good, "rb").read()
+        # An absurd learning rate overflows the weights in epoch 2: the loss becomes NaN or Inf.
+        proc = run(self.train_args(good, "3", ["--resume", "--lr", "1e300", "--constant-lr"]))
+        self.assertGreater(proc.returncode, 0, describe(proc))
+        self.assertIn("loss became", proc.stderr, describe(proc))
+        self.assertEqual(open(good, "rb").read(), before, "the checkpoint of epoch 1 was overwritten")
+        run_ok(self, ["eval", "--model", good, "--data", small_digits_csv()])
+
     def test_resume_after_sigkill(self):
         epochs = 6
         extra = ["--batch-size", "4"]  # a few hundred steps per epoch: time to kill it mid-run

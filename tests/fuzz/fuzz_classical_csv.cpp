@@ -1,0 +1,6 @@
+#include "src/data/digits.h"
+#include "tests/fuzz/fuzz_target.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return hqrn::fuzz::run_on_file(data, size, ".csv", [](const std::string& p) { hqrn::data::load_classical_csv(p); });
+}
