@@ -513,6 +513,24 @@ class BadInputTest(unittest.TestCase):
                 self.expect_error(["export-qasm", "--model", p, "--out", path("bad", "never_qasm")], name)
         self.expect_error(["eval", "--model", path("bad", "absent.pt"), "--data", data], "absent.pt")
 
+    def test_checkpoint_envelope_errors(self):
+        """Unknown format version, a flipped payload byte and trailing bytes are named as such."""
+        good = read_bytes(digits_classical_checkpoint(self))
+        data = small_digits_csv()
+        flipped = bytearray(good)
+        flipped[len(good) // 2] ^= 0x01
+        cases = {
+            "version99.pt": (good[:8] + (99).to_bytes(4, "little") + good[12:], ("version 99",)),
+            "flipped.pt": (bytes(flipped), ("checksum", "corrupt")),
+            "trailing.pt": (good + b"extra", ("truncated", "trailing")),
+        }
+        for name, (content, words) in cases.items():
+            with self.subTest(checkpoint=name):
+                p = path("bad", name)
+                with open(p, "wb") as f:
+                    f.write(content)
+                self.expect_error(["eval", "--model", p, "--data", data], name, words)
+
     def test_translate_of_an_hqrn(self):
         hqrn = entanglement_checkpoint(self)
         out = path("bad", "never_translated2.pt")
