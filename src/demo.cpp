@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -73,6 +74,13 @@ void write_classical_csv(const std::string& path, const torch::Tensor& x, const 
   data::write_file_atomically(path, text);
 }
 
+// summary.json key of an entanglement family: its CLI name with underscores.
+std::string summary_key(data::Family family) {
+  auto key = data::family_name(family);
+  std::replace(key.begin(), key.end(), '-', '_');
+  return key;
+}
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -109,9 +117,7 @@ nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout reado
 }
 
 nlohmann::json run_entanglement(const DemoOptions& o, const Settings& s, data::Family family) {
-  const auto name = data::family_name(family);
-  const auto key = std::string(name == "random" ? "random" : name == "adversarial-dephased" ? "adversarial_dephased"
-                                                                                            : "adversarial_marginal");
+  const auto key = summary_key(family);
   const auto& es = s.of(family);
   const auto task = entanglement_data(family, es.n_train, es.n_test, o.seed + 10);
   const NetworkConfig config = default_network(Task::entanglement);
@@ -162,10 +168,7 @@ int run_demo(const DemoOptions& o) {
   summary["digits"] = run_digits(o, s, Readout::linear, 0.01, "digits");
   summary["digits"]["born"] = run_digits(o, s, Readout::born, 0.05, "digits_born");
   for (const auto family : {data::Family::adversarial_dephased, data::Family::adversarial_marginal, data::Family::random}) {
-    const auto name = data::family_name(family);
-    const auto key = std::string(name == "random" ? "random" : name == "adversarial-dephased" ? "adversarial_dephased"
-                                                                                              : "adversarial_marginal");
-    summary["entanglement"][key] = run_entanglement(o, s, family);
+    summary["entanglement"][summary_key(family)] = run_entanglement(o, s, family);
   }
   summary["seconds"] = seconds_since(start);
   summary["quick"] = o.quick;

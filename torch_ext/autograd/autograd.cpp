@@ -78,10 +78,12 @@ class EmbedAncillasFunction : public torch::autograd::Function<EmbedAncillasFunc
 class PartialTraceFunction : public torch::autograd::Function<PartialTraceFunction> {
  public:
   static Variable forward(AutogradContext* ctx, const Variable& rho, at::IntArrayRef keep) {
+    at::AutoDispatchBelowADInplaceOrView guard;
+    auto out = hqrn::partial_trace(rho, keep);
+    // Only after the op has validated rho: its size is then a power of two >= 1.
     ctx->saved_data["keep"] = keep.vec();
     ctx->saved_data["n"] = static_cast<int64_t>(__builtin_ctzll(static_cast<uint64_t>(rho.size(-1))));
-    at::AutoDispatchBelowADInplaceOrView guard;
-    return hqrn::partial_trace(rho, keep);
+    return out;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto keep = ctx->saved_data["keep"].toIntVector();

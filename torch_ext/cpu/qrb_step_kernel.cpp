@@ -152,7 +152,7 @@ void backward_kernel(const at::Tensor& grad, const at::Tensor& rho, const at::Te
   for (int64_t i = 0; i < entries; ++i) {
     Mat2<real_t> total{};
     for (int64_t chunk = 0; chunk < chunks; ++chunk) total += acc[chunk * entries + i];
-    const Rotation<real_t> r(theta.data_ptr<real_t>()[i], phi.data_ptr<real_t>()[i]);
+    const Rotation<real_t>& r = rotations[i];
     gt[i] = (r.d_theta() * total).trace_real();
     gp[i] = (r.d_phi() * total).trace_real();
   }
