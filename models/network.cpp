@@ -21,6 +21,14 @@ Mode parse_mode(const std::string& name) {
   throw std::invalid_argument("unknown mode '" + name + "' (expected quantum or classical)");
 }
 
+std::string to_string(Execution execution) { return execution == Execution::aware ? "aware" : "dense"; }
+
+Execution parse_execution(const std::string& name) {
+  if (name == "aware") return Execution::aware;
+  if (name == "dense") return Execution::dense;
+  throw std::invalid_argument("unknown execution '" + name + "' (expected aware or dense)");
+}
+
 AngleEncoderImpl::AngleEncoderImpl(int64_t features, int64_t qubits)
     : linear(register_module("linear", torch::nn::Linear(features, qubits))) {}
 
@@ -49,6 +57,11 @@ ResidualStackImpl::ResidualStackImpl(int64_t qubits, int64_t blocks_count, bool 
 torch::Tensor ResidualStackImpl::forward_quantum(torch::Tensor rho) {
   for (auto& block : blocks) rho = block->forward_quantum(rho);
   return rho;
+}
+
+AwareState ResidualStackImpl::forward_aware(AwareState state) {
+  for (auto& block : blocks) state = block->forward_aware(std::move(state));
+  return state;
 }
 
 torch::Tensor ResidualStackImpl::forward_classical(torch::Tensor p) {
@@ -144,15 +157,30 @@ torch::Tensor ResidualNetworkImpl::initial_state(const torch::Tensor& input) {
   return torch::diag_embed(initial_distribution(input)).to(complex);
 }
 
+AwareState ResidualNetworkImpl::initial_aware_state(const torch::Tensor& input) {
+  check_input(input);
+  if (config_.features() == 0 && input.dim() == 3) {
+    return AwareState::from_data_state(input.to(c10::toComplexType(real_dtype())), config_.ancillas());
+  }
+  return AwareState::from_distribution(initial_distribution(input));
+}
+
 torch::Tensor ResidualNetworkImpl::readout_distributions(const torch::Tensor& input, Mode mode) {
   const int64_t r = config_.readout_width();
-  const auto start = mode == Mode::quantum ? initial_state(input) : initial_distribution(input);
-  std::vector<torch::Tensor> outs;
-  for (auto& branch : branches) {
-    const auto p = mode == Mode::quantum ? hqrn::probs(branch->forward_quantum(start))
-                                         : branch->forward_classical(start);
-    outs.push_back(p.reshape({p.size(0), -1, int64_t{1} << r}).sum(1));
+  // Z distribution of the whole register after each branch.
+  std::vector<torch::Tensor> finals;
+  if (mode == Mode::classical) {
+    const auto start = initial_distribution(input);
+    for (auto& branch : branches) finals.push_back(branch->forward_classical(start));
+  } else if (execution_ == Execution::aware) {
+    const auto start = initial_aware_state(input);
+    for (auto& branch : branches) finals.push_back(branch->forward_aware(start).probabilities());
+  } else {
+    const auto start = initial_state(input);
+    for (auto& branch : branches) finals.push_back(hqrn::probs(branch->forward_quantum(start)));
   }
+  std::vector<torch::Tensor> outs;
+  for (const auto& p : finals) outs.push_back(p.reshape({p.size(0), -1, int64_t{1} << r}).sum(1));
   return torch::stack(outs, 1);
 }
 

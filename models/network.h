@@ -21,6 +21,14 @@ enum class Mode { quantum, classical };
 std::string to_string(Mode mode);
 Mode parse_mode(const std::string& name);
 
+// How Mode::quantum is simulated. `aware` stores only the entries whose rows
+// and columns agree on the qubits already diagonal (ancillas in |0>, measured
+// targets) and switches to probability vectors once every qubit is diagonal;
+// `dense` keeps full [B, 2^n, 2^n] matrices. Both give the same numbers.
+enum class Execution { aware, dense };
+std::string to_string(Execution execution);
+Execution parse_execution(const std::string& name);
+
 // theta_enc = A u + beta per data qubit; the qubit is prepared with
 // RY(theta_enc)|0> and measured, so it is 1 with probability sin^2(theta_enc/2).
 class AngleEncoderImpl : public torch::nn::Module {
@@ -40,6 +48,7 @@ class ResidualStackImpl : public torch::nn::Module {
  public:
   ResidualStackImpl(int64_t qubits, int64_t blocks, bool quantum_weights, double init_std);
   torch::Tensor forward_quantum(torch::Tensor rho);
+  AwareState forward_aware(AwareState state);
   torch::Tensor forward_classical(torch::Tensor p);
   std::vector<QuantumResidualBlock> blocks;
 };
@@ -74,12 +83,19 @@ class ResidualNetworkImpl : public torch::nn::Module {
   // density matrix [B, 2^n, 2^n].
   torch::Tensor initial_distribution(const torch::Tensor& input);
   torch::Tensor initial_state(const torch::Tensor& input);
+  // initial_state in the coherence-aware layout (without building it densely).
+  AwareState initial_aware_state(const torch::Tensor& input);
 
   // W, b, encoder and head (everything a classical analog has) / V and a.
   std::vector<torch::Tensor> classical_parameters() const;
   std::vector<torch::Tensor> quantum_parameters() const;
   // Freezes or unfreezes the classical parameters (quantum-only fine-tuning).
   void set_classical_trainable(bool trainable);
+
+  // Simulation strategy of Mode::quantum (default: aware); not saved, since
+  // it does not change results.
+  void set_execution(Execution execution) { execution_ = execution; }
+  Execution execution() const { return execution_; }
 
   const NetworkConfig& config() const { return config_; }
   bool has_quantum_weights() const { return quantum_weights_; }
@@ -93,6 +109,7 @@ class ResidualNetworkImpl : public torch::nn::Module {
   torch::Tensor check_input(const torch::Tensor& input) const;
   NetworkConfig config_;
   bool quantum_weights_;
+  Execution execution_ = Execution::aware;
 };
 
 // The Hybrid Quantum Residual Network.

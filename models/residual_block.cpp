@@ -64,10 +64,14 @@ torch::Tensor QuantumResidualBlockImpl::phi_tables() const {
 }
 
 torch::Tensor QuantumResidualBlockImpl::forward_quantum(torch::Tensor rho) const {
+  return hqrn::qrb_sweep(rho, theta_tables(), phi_tables(), targets_);
+}
+
+AwareState QuantumResidualBlockImpl::forward_aware(AwareState state) const {
   const auto theta = theta_tables();
   const auto phi = phi_tables();
-  for (const auto j : targets_) rho = hqrn::qrb_step(rho, theta[j], phi[j], j, true);
-  return rho;
+  for (const auto j : targets_) state = state.step(theta[j], phi[j], j);
+  return state;
 }
 
 torch::Tensor QuantumResidualBlockImpl::forward_classical(torch::Tensor p) const {

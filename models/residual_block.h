@@ -7,6 +7,8 @@
 
 #include <vector>
 
+#include "models/aware_state.h"
+
 namespace hqrn {
 
 struct ResidualBlockOptions {
@@ -24,8 +26,11 @@ class QuantumResidualBlockImpl : public torch::nn::Module {
  public:
   explicit QuantumResidualBlockImpl(const ResidualBlockOptions& options);
 
-  // S_j for every target j, on density matrices [B, d, d].
+  // S_j for every target j, on density matrices [B, d, d]. Autograd saves
+  // the block's input only (hqrn::qrb_sweep recomputes inside the block).
   torch::Tensor forward_quantum(torch::Tensor rho) const;
+  // The same steps in the coherence-aware layout.
+  AwareState forward_aware(AwareState state) const;
   // MarkovStep_j for every target j, on probability vectors [B, d].
   torch::Tensor forward_classical(torch::Tensor p) const;
 

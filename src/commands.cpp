@@ -135,6 +135,7 @@ int run_train(const TrainCommand& cmd) {
     model = is_hqrn ? std::shared_ptr<ResidualNetworkImpl>(HQRN(config).ptr()) : ClassicalResNet(config).ptr();
   }
   check_labels(task.y_train, model->config().classes(), cmd.data.empty() ? "training data" : cmd.data);
+  model->set_execution(cmd.execution);
 
   const Mode mode = is_hqrn ? cmd.mode : Mode::classical;
   Trainable trainable;
@@ -186,6 +187,7 @@ int run_eval(const EvalCommand& cmd) {
   check_labels(y, loaded.config.classes(), cmd.data);
   auto model = loaded.model;
   model->eval();
+  model->set_execution(cmd.execution);
   const auto e = evaluate([&](const torch::Tensor& in) { return model->forward(in, mode); }, x, y);
   nlohmann::json j = {{"accuracy", e.accuracy}, {"n", e.n},          {"loss", e.loss},
                       {"mode", to_string(mode)}, {"model", cmd.model}, {"data", cmd.data},

@@ -31,6 +31,7 @@ struct TrainCommand {
   std::string init;
   bool freeze_classical = false;
   Mode mode = Mode::quantum;
+  Execution execution = Execution::aware;
   std::string out;
   bool resume = false;
   bool project_states = false;  // map invalid states to density matrices instead of failing
@@ -44,6 +45,7 @@ int run_translate(const std::string& from, const std::string& out);
 struct EvalCommand {
   std::string model, data, json, predictions;
   std::string mode;  // empty: quantum for an HQRN, classical for a classical analog
+  Execution execution = Execution::aware;
   bool project_states = false;
 };
 int run_eval(const EvalCommand& command);

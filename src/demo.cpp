@@ -32,6 +32,7 @@ struct EntanglementSettings {
 struct Settings {
   int64_t digits_epochs;
   int64_t born_data_qubits;  // the born readout has no trainable head: it needs a wider register
+  int64_t dense_check_images;  // test images also simulated on full density matrices
   EntanglementSettings dephased, marginal, random;
   const EntanglementSettings& of(data::Family f) const {
     return f == data::Family::random ? random : f == data::Family::adversarial_dephased ? dephased : marginal;
@@ -42,8 +43,8 @@ struct Settings {
 // is the hardest and gets the most states; the tomography reference trains
 // on the same states.
 Settings settings(bool quick) {
-  if (quick) return {1, 6, {200, 100, 1}, {200, 100, 1}, {200, 100, 1}};
-  return {40, 10, {10000, 4000, 10}, {30000, 4000, 15}, {60000, 6000, 20}};
+  if (quick) return {1, 6, 8, {200, 100, 1}, {200, 100, 1}, {200, 100, 1}};
+  return {40, 10, 64, {10000, 4000, 10}, {30000, 4000, 15}, {60000, 6000, 20}};
 }
 
 // Trains one model, saving its checkpoint each epoch and its history at the end.
@@ -102,15 +103,25 @@ nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout reado
                             fmt::format("{}/{}_classical_history.csv", o.out, name));
   save_checkpoint(*classical, ckpt);  // the model alone, without the optimizer state
   auto hqrn_model = translate_classical(*classical);
+  hqrn_model->set_execution(o.execution);
   save_checkpoint(*hqrn_model, fmt::format("{}/{}_hqrn.pt", o.out, name));
   const auto c = evaluate([&](const torch::Tensor& x) { return classical->forward(x, Mode::classical); }, task.x_test,
                           task.y_test);
   const auto q = evaluate([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum); }, task.x_test,
                           task.y_test, 16);
+  // The exactness theorem, checked on full density matrices for the first
+  // test images (aware execution takes the classical path on these inputs).
+  const int64_t checked = std::min<int64_t>(s.dense_check_images, task.x_test.size(0));
+  hqrn_model->set_execution(Execution::dense);
+  const auto dense = evaluate([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum); },
+                              task.x_test.narrow(0, 0, checked), task.y_test.narrow(0, 0, checked), 16);
+  const auto c_checked = c.probabilities.narrow(0, 0, checked);
   return {{"classical_accuracy", c.accuracy},
           {"hqrn_accuracy", q.accuracy},
           {"prediction_agreement", c.predictions.eq(q.predictions).to(torch::kFloat64).mean().item<double>()},
           {"max_probability_difference", (c.probabilities - q.probabilities).abs().max().item<double>()},
+          {"dense_check_images", checked},
+          {"dense_max_probability_difference", (c_checked - dense.probabilities).abs().max().item<double>()},
           {"readout", to_string(readout)},
           {"n_test", c.n},
           {"epochs", static_cast<int64_t>(progress.history.size())}};
@@ -125,6 +136,7 @@ nlohmann::json run_entanglement(const DemoOptions& o, const Settings& s, data::F
 
   torch::manual_seed(o.seed);
   std::shared_ptr<ResidualNetworkImpl> hqrn_model = HQRN(config).ptr();
+  hqrn_model->set_execution(o.execution);
   fit(network_trainable(hqrn_model, Mode::quantum, fmt::format("{}/entanglement_{}_hqrn.pt", o.out, key)), task,
       task.x_train, task.x_test, TrainOptions(options).label(key + " hqrn"),
       fmt::format("{}/entanglement_{}_hqrn_history.csv", o.out, key));

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "models/network.h"
+
 namespace hqrn {
 
 struct DemoOptions {
@@ -14,6 +16,7 @@ struct DemoOptions {
   bool quick = false;  // tiny settings, for tests (seconds)
   uint64_t seed = 0;
   bool plots = true;   // runs scripts/plot_results.py when python3 with matplotlib is there
+  Execution execution = Execution::aware;  // how the HQRNs are simulated
 };
 
 int run_demo(const DemoOptions& options);

@@ -216,6 +216,42 @@ torch::Tensor apply_unitary(const torch::Tensor& rho, const torch::Tensor& u,
   return torch::matmul(torch::matmul(full, rho), dagger(full));
 }
 
+namespace {
+// x(a, r) for every a, r: [2^|D|, 2^(n-|D|)] int64.
+torch::Tensor aware_basis_index(int64_t n, const std::vector<int64_t>& diagonal) {
+  const auto k = static_cast<int64_t>(diagonal.size());
+  const int64_t a_count = int64_t{1} << k, r_count = int64_t{1} << (n - k);
+  auto x = torch::zeros({a_count, r_count}, torch::kLong);
+  for (int64_t a = 0; a < a_count; ++a) {
+    for (int64_t r = 0; r < r_count; ++r) {
+      std::vector<int64_t> bits;
+      int64_t di = 0, ci = 0;
+      for (int64_t q = 0; q < n; ++q) {
+        const bool on_diagonal = di < k && diagonal[di] == q;
+        bits.push_back(on_diagonal ? (a >> (k - 1 - di++)) & 1 : (r >> (n - k - 1 - ci++)) & 1);
+      }
+      x[a][r] = index_from_bits(bits);
+    }
+  }
+  return x;
+}
+}  // namespace
+
+torch::Tensor aware_from_dense(const torch::Tensor& rho, const std::vector<int64_t>& diagonal) {
+  const auto x = aware_basis_index(qubits_of_dim(rho.size(-1)), diagonal);
+  using torch::indexing::Slice;
+  return rho.index({Slice(), x.unsqueeze(2), x.unsqueeze(1)});
+}
+
+torch::Tensor aware_to_dense(const torch::Tensor& blocks, const std::vector<int64_t>& diagonal, int64_t n) {
+  const auto x = aware_basis_index(n, diagonal);
+  const int64_t d = int64_t{1} << n;
+  using torch::indexing::Slice;
+  auto rho = torch::zeros({blocks.size(0), d, d}, blocks.options());
+  rho.index_put_({Slice(), x.unsqueeze(2), x.unsqueeze(1)}, blocks);
+  return rho;
+}
+
 torch::Tensor random_density(int64_t batch, int64_t n, torch::ScalarType dtype, int64_t rank) {
   const int64_t d = int64_t{1} << n;
   if (rank <= 0) rank = d;

@@ -69,6 +69,13 @@ torch::Tensor embedded_unitary(const torch::Tensor& u, int64_t n, const std::vec
 torch::Tensor apply_unitary(const torch::Tensor& rho, const torch::Tensor& u,
                             const std::vector<int64_t>& targets);
 
+// The coherence-aware layout of hqrn::aware_step, from its definition:
+// blocks[b, a, r, s] = rho[b, x(a, r), x(a, s)], where x takes a's bits on the
+// diagonal qubits and r's on the others (both in qubit order, first most
+// significant). Entries of rho outside the blocks are dropped / set to zero.
+torch::Tensor aware_from_dense(const torch::Tensor& rho, const std::vector<int64_t>& diagonal);
+torch::Tensor aware_to_dense(const torch::Tensor& blocks, const std::vector<int64_t>& diagonal, int64_t n);
+
 // Random inputs (use torch::manual_seed for reproducibility).
 // G G^dagger / tr with G a d x rank complex Gaussian matrix (rank <= 0: d).
 torch::Tensor random_density(int64_t batch, int64_t n, torch::ScalarType dtype, int64_t rank = 0);

@@ -372,6 +372,11 @@ class EntanglementTest(unittest.TestCase):
         np.testing.assert_allclose(p_c[0::2], p_c[1::2], rtol=0, atol=1e-12)
         # On the diagonal twins, quantum mode equals classical mode (exactness theorem).
         np.testing.assert_allclose(p_q[1::2], p_c[1::2], rtol=0, atol=1e-10)
+        # Dense execution (full density matrices) gives the same numbers as the default aware one.
+        pred_dense = path("ent", "pred_dense.csv")
+        run_ok(self, ["--exec", "dense", "eval", "--model", ckpt, "--data", eval_csv, "--predictions", pred_dense])
+        _, _, _, p_dense, _ = read_predictions(pred_dense)
+        np.testing.assert_allclose(p_dense, p_q, rtol=0, atol=1e-12)
 
     def test_export_qasm(self):
         ckpt = entanglement_checkpoint(self)
@@ -549,6 +554,8 @@ class BadInputTest(unittest.TestCase):
                           absent=[out])
         self.expect_error(["eval", "--model", digits_classical_checkpoint(self), "--data", small_digits_csv(),
                            "--mode", "bogus"], "bogus")
+        self.expect_error(["--exec", "sparse", "eval", "--model", digits_classical_checkpoint(self), "--data",
+                           small_digits_csv()], "sparse", "exec")
         gen = path("bad", "never_states.csv")
         self.expect_error(["gen-states", "--family", "bogus", "--n", "4", "--out", gen], "bogus", "family",
                           absent=[gen])
@@ -675,6 +682,8 @@ class DemoTest(unittest.TestCase):
             self.assertTrue(0 <= d[key] <= 1, "digits.{} = {}".format(key, d[key]))
         self.assertEqual(d["prediction_agreement"], 1.0)
         self.assertLess(d["max_probability_difference"], 1e-9, "exactness: HQRN and classical analog differ")
+        self.assertEqual(d["dense_check_images"], 8)
+        self.assertLess(d["dense_max_probability_difference"], 1e-9, "exactness on density matrices")
         self.assertEqual(d["hqrn_accuracy"], d["classical_accuracy"])
         for family in ("random", "adversarial_dephased", "adversarial_marginal"):
             e = s["entanglement"][family]

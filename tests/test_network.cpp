@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -67,15 +68,26 @@ std::vector<torch::Tensor> classical_inputs(const NetworkConfig& c, int64_t batc
   return {p.to(real), torch::diag_embed(p).to(c10::toComplexType(real))};
 }
 
+// Runs `check` with the network in each execution of Mode::quantum (dense
+// first), then restores the default.
+void for_each_execution(ResidualNetworkImpl& model, const std::function<void(const std::string&)>& check) {
+  for (const auto execution : {Execution::dense, Execution::aware}) {
+    model.set_execution(execution);
+    check(" (" + to_string(execution) + " execution)");
+  }
+  model.set_execution(Execution::aware);
+}
+
 // Exactness theorem on one network: quantum mode equals the classical analog
 // on diagonal inputs, and every branch's final density matrix is diagonal.
 void expect_exact(ResidualNetworkImpl& model, const torch::Tensor& input, double tol, const std::string& label) {
-  const auto q = model.forward(input, Mode::quantum);
   const auto c = model.forward(input, Mode::classical);
-  EXPECT_TRUE(all_close(q, c, tol, tol)) << label << " logits";
-  EXPECT_TRUE(all_close(model.readout_distributions(input, Mode::quantum),
-                        model.readout_distributions(input, Mode::classical), tol))
-      << label << " readout distributions";
+  const auto c_readout = model.readout_distributions(input, Mode::classical);
+  for_each_execution(model, [&](const std::string& execution) {
+    EXPECT_TRUE(all_close(model.forward(input, Mode::quantum), c, tol, tol)) << label << execution << " logits";
+    EXPECT_TRUE(all_close(model.readout_distributions(input, Mode::quantum), c_readout, tol))
+        << label << execution << " readout distributions";
+  });
   const auto rho0 = model.initial_state(input);
   const auto p0 = model.initial_distribution(input);
   for (size_t k = 0; k < model.branches.size(); ++k) {
@@ -340,20 +352,26 @@ TEST(NetworkExactness, GradientsAgreeAndQuantumWeightsGetNone) {
     const auto input = classical_inputs(config, 3, kR).back();
     const auto labels = torch::randint(0, config.classes(), {3}, torch::kLong);
     std::vector<std::vector<torch::Tensor>> grads;
-    for (const auto mode : {Mode::quantum, Mode::classical}) {
+    const auto gradients = [&](Mode mode) {
       model->zero_grad();
       torch::nn::functional::cross_entropy(model->forward(input, mode), labels).backward();
       std::vector<torch::Tensor> g;
       for (const auto& p : model->classical_parameters()) g.push_back(p.grad().clone());
       grads.push_back(g);
-      if (mode == Mode::quantum) {
-        for (const auto& q : model->quantum_parameters()) {
-          EXPECT_TRUE(!q.grad().defined() || q.grad().abs().max().item<double>() < 1e-13) << describe(config);
-        }
+    };
+    gradients(Mode::classical);
+    for_each_execution(*model, [&](const std::string& execution) {
+      gradients(Mode::quantum);
+      for (const auto& q : model->quantum_parameters()) {
+        EXPECT_TRUE(!q.grad().defined() || q.grad().abs().max().item<double>() < 1e-13)
+            << describe(config) << execution;
       }
-    }
-    for (size_t i = 0; i < grads[0].size(); ++i) {
-      EXPECT_TRUE(all_close(grads[0][i], grads[1][i], 1e-10, 1e-10)) << describe(config) << " parameter " << i;
+    });
+    for (size_t k = 1; k < grads.size(); ++k) {
+      for (size_t i = 0; i < grads[0].size(); ++i) {
+        EXPECT_TRUE(all_close(grads[k][i], grads[0][i], 1e-10, 1e-10))
+            << describe(config) << " parameter " << i << " execution " << k;
+      }
     }
   }
 }
@@ -379,6 +397,115 @@ TEST(NetworkExactness, HoldsInSinglePrecision) {
       }
     }
   }
+}
+
+// ---------------------------------------------------------------- coherence-aware execution
+
+// Logits and every gradient (parameters and input) of a cross-entropy loss,
+// under the given execution.
+std::vector<torch::Tensor> logits_and_gradients(ResidualNetworkImpl& model, const torch::Tensor& input,
+                                                const torch::Tensor& labels, Execution execution) {
+  model.set_execution(execution);
+  model.zero_grad();
+  const auto x = input.detach().clone().requires_grad_(true);
+  const auto logits = model.forward(x, Mode::quantum);
+  torch::nn::functional::cross_entropy(logits, labels).backward();
+  std::vector<torch::Tensor> out{logits.detach(), x.grad()};
+  for (const auto& p : model.parameters()) out.push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
+  model.set_execution(Execution::aware);
+  return out;
+}
+
+void expect_same_in_both_executions(ResidualNetworkImpl& model, const torch::Tensor& input, const std::string& label) {
+  const auto labels = torch::randint(0, model.config().classes(), {input.size(0)}, torch::kLong);
+  const auto dense_run = logits_and_gradients(model, input, labels, Execution::dense);
+  const auto aware_run = logits_and_gradients(model, input, labels, Execution::aware);
+  EXPECT_TRUE(all_close(aware_run[0], dense_run[0], 1e-12, 1e-12)) << label << " logits";
+  for (size_t i = 1; i < dense_run.size(); ++i) {
+    EXPECT_TRUE(all_close(aware_run[i], dense_run[i], 1e-10, 1e-10)) << label << " gradient " << i;
+  }
+}
+
+TEST(AwareExecution, SameOutputsAndGradientsAsDenseOnQuantumInputs) {
+  torch::manual_seed(120);
+  std::mt19937_64 rng(120);
+  for (int round = 0; round < 3; ++round) {
+    for (const auto readout : {Readout::born, Readout::linear, Readout::mlp}) {
+      const auto config = random_config(rng, readout, 6, /*allow_features=*/false);
+      HQRN model(config);
+      test::randomize_weights(*model);
+      expect_same_in_both_executions(*model, dense::random_density(3, config.data_qubits(), kC), describe(config));
+    }
+  }
+}
+
+TEST(AwareExecution, EntanglementModelWithEightAncillas) {
+  // The model: 2 data qubits and 8 ancillas (dense: 4^10 entries per state).
+  torch::manual_seed(121);
+  const auto config = NetworkConfig().data_qubits(2).ancillas(8).blocks(2).branches(2).classes(2).readout_qubits(3);
+  HQRN model(config);
+  test::randomize_weights(*model);
+  expect_same_in_both_executions(*model, dense::random_density(2, 2, kC), describe(config));
+}
+
+TEST(AwareExecution, SameOutputsOnClassicalInputs) {
+  torch::manual_seed(122);
+  std::mt19937_64 rng(122);
+  for (const auto readout : {Readout::born, Readout::linear, Readout::mlp}) {
+    const auto config = random_config(rng, readout, 6);
+    HQRN model(config);
+    test::randomize_weights(*model);
+    for (const auto& input : classical_inputs(config, 3, kR)) {
+      if (input.is_complex()) continue;  // complex inputs have no gradient to compare with a real one
+      expect_same_in_both_executions(*model, input, describe(config) + " input " + std::to_string(input.dim()) + "-d");
+    }
+  }
+}
+
+TEST(AwareExecution, BlocksWithAnyTargetOrderFromAnyDiagonalSet) {
+  // Repeated and skipped targets, and targets already diagonal while others
+  // are not: the paths the default order never takes.
+  torch::manual_seed(123);
+  std::mt19937_64 rng(123);
+  for (int64_t n = 1; n <= 4; ++n) {
+    for (int trial = 0; trial < 4; ++trial) {
+      std::vector<int64_t> targets, diagonal;
+      for (int64_t t = 0; t < pick(rng, 1, 2 * n); ++t) targets.push_back(pick(rng, 0, n - 1));
+      for (int64_t q = 0; q < n; ++q) {
+        if (pick(rng, 0, 1) == 1) diagonal.push_back(q);
+      }
+      QuantumResidualBlock block(ResidualBlockOptions(n).targets(targets).init_std(1.0));
+      auto rho = dense::random_density(2, n, kC);
+      for (const auto q : diagonal) rho = dense::dephase(rho, q);
+      const auto expected = block->forward_quantum(rho);
+      const auto aware = block->forward_aware(AwareState::from_dense(rho, diagonal));
+      const auto label = "n " + std::to_string(n) + " targets " + test::list_string(targets) + " D " +
+                         test::list_string(diagonal);
+      EXPECT_TRUE(all_close(aware.to_dense(), expected, 1e-12)) << label;
+      EXPECT_TRUE(all_close(aware.probabilities(), dense::probs(expected), 1e-12)) << label;
+    }
+  }
+}
+
+TEST(AwareExecution, StateLayoutRoundTrips) {
+  torch::manual_seed(124);
+  const int64_t n = 4;
+  auto rho = dense::random_density(2, n, kC);
+  rho = dense::dephase(dense::dephase(rho, 1), 3);
+  const auto state = AwareState::from_dense(rho, {3, 1});
+  EXPECT_EQ(state.diagonal, (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(state.values.sizes(), (std::vector<int64_t>{2, 4, 4, 4}));
+  EXPECT_TRUE(all_close(state.to_dense(), rho, 0));
+  EXPECT_TRUE(all_close(state.probabilities(), dense::probs(rho), 0));
+  const auto p = dense::random_probabilities(2, n, kR);
+  const auto classical = AwareState::from_distribution(p);
+  EXPECT_TRUE(classical.classical());
+  EXPECT_TRUE(all_close(classical.to_dense(), torch::diag_embed(p).to(kC), 0));
+  const auto embedded = AwareState::from_data_state(dense::random_density(2, 2, kC), 2);
+  EXPECT_EQ(embedded.diagonal, (std::vector<int64_t>{2, 3}));
+  EXPECT_TRUE(all_close(embedded.to_dense(), dense::embed_ancillas(embedded.values.select(1, 0), 2), 0));
+  for (const auto& e : {Execution::aware, Execution::dense}) EXPECT_EQ(parse_execution(to_string(e)), e);
+  EXPECT_TRUE(test::throws_with<std::invalid_argument>([] { parse_execution("sparse"); }, {"sparse"}));
 }
 
 // ---------------------------------------------------------------- classical analog
@@ -411,9 +538,12 @@ TEST(ClassicalAnalog, TranslatedHqrnMatchesClassicalResNet) {
       for (const auto& input : classical_inputs(config, 3, kR)) {
         const auto label = describe(config) + " input " + std::to_string(input.dim()) + "-d";
         const auto expected = classical->forward(input);
-        EXPECT_TRUE(all_close(translated->forward(input, Mode::quantum), expected, 1e-12, 1e-12)) << label;
         EXPECT_TRUE(torch::equal(translated->forward(input, Mode::classical), expected)) << label;
-        EXPECT_TRUE(all_close(kept->forward(input, Mode::quantum), expected, 1e-12, 1e-12)) << label;
+        for (auto* model : {translated.get(), kept.get()}) {
+          for_each_execution(*model, [&](const std::string& execution) {
+            EXPECT_TRUE(all_close(model->forward(input, Mode::quantum), expected, 1e-12, 1e-12)) << label << execution;
+          });
+        }
       }
     }
   }
@@ -475,7 +605,7 @@ TEST(QuantumFineTuning, KeepsClassicalPredictionsBitForBit) {
   {
     torch::NoGradGuard no_grad;
     for (const auto& x : classical_data) {
-      before.push_back(model->forward(x, Mode::quantum));
+      for_each_execution(*model, [&](const std::string&) { before.push_back(model->forward(x, Mode::quantum)); });
       before.push_back(model->forward(x, Mode::classical));
     }
     for (const auto& t : model->classical_parameters()) classical_values.push_back(t.clone());
@@ -512,8 +642,12 @@ TEST(QuantumFineTuning, KeepsClassicalPredictionsBitForBit) {
   }
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < classical_data.size(); ++i) {
-    EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::quantum), before[2 * i])) << "input " << i;
-    EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::classical), before[2 * i + 1])) << "input " << i;
+    size_t k = 3 * i;
+    for_each_execution(*model, [&](const std::string& execution) {
+      EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::quantum), before[k++]))
+          << "input " << i << execution;
+    });
+    EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::classical), before[k])) << "input " << i;
   }
   EXPECT_GT((model->forward(phi_plus, Mode::quantum) - phi_plus_before).abs().max().item<double>(), 1e-3);
 }

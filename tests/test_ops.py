@@ -127,6 +127,54 @@ def test_gradcheck_apply_unitary(gen):
             check_gradcheck("apply_unitary", lambda r, g: ops.apply_unitary(r, g, targets), (rho, u))
 
 
+def test_gradcheck_qrb_sweep(gen):
+    ops = torch.ops.hqrn
+    for n, targets in ((1, [0, 0]), (2, [0, 1]), (3, [2, 0, 2, 1])):
+        half = 2 ** (n - 1)
+        rho = random_matrix(2, n, gen).requires_grad_()
+        theta, phi = angles((n, half), gen).requires_grad_(), angles((n, half), gen).requires_grad_()
+        check_gradcheck("qrb_sweep", lambda r, t, p: ops.qrb_sweep(r, t, p, targets), (rho, theta, phi))
+
+
+def test_aware_step_matches_qrb_step(gen):
+    """Blocks of the coherence-aware layout, cut from a dense state with
+    NumPy-side index arithmetic; stepping them equals qrb_step on the dense
+    state, and the op passes gradcheck."""
+    ops = torch.ops.hqrn
+
+    def basis_index(n, diagonal):
+        coherent = [q for q in range(n) if q not in diagonal]
+        x = np.zeros((2 ** len(diagonal), 2 ** len(coherent)), dtype=np.int64)
+        for a in range(x.shape[0]):
+            for r in range(x.shape[1]):
+                bits = {q: (a >> (len(diagonal) - 1 - i)) & 1 for i, q in enumerate(diagonal)}
+                bits.update({q: (r >> (len(coherent) - 1 - i)) & 1 for i, q in enumerate(coherent)})
+                x[a, r] = sum(bits[q] << (n - 1 - q) for q in range(n))
+        return torch.from_numpy(x)
+
+    def cut(rho, diagonal):
+        x = basis_index(rho.shape[1].bit_length() - 1, diagonal)
+        return rho[:, x[:, :, None], x[:, None, :]]
+
+    for n in (1, 2, 3):
+        half = 2 ** (n - 1)
+        for diagonal in ([], [0], [n - 1], list(range(n))):
+            for target in range(n):
+                rho = random_density(2, n, gen)
+                for q in diagonal:
+                    rho = ops.dephase(rho, q)
+                theta, phi = angles((half,), gen), angles((half,), gen)
+                grown = sorted(set(diagonal) | {target})
+                want = cut(ops.qrb_step(rho, theta, phi, target), grown)
+                got = ops.aware_step(cut(rho, diagonal), theta, phi, target, diagonal)
+                assert got.shape == want.shape, (got.shape, want.shape)
+                err = (got - want).abs().max().item()
+                assert err < 1e-12, "n={} D={} target={}: max error {}".format(n, diagonal, target, err)
+                blocks = cut(random_matrix(2, n, gen), diagonal).requires_grad_()
+                check_gradcheck("aware_step", lambda b, t, p: ops.aware_step(b, t, p, target, diagonal),
+                                (blocks, theta.clone().requires_grad_(), phi.clone().requires_grad_()))
+
+
 def test_qrb_step_matches_numpy(gen):
     ops = torch.ops.hqrn
     for n in (1, 2, 3):
@@ -169,7 +217,8 @@ def main():
     torch.ops.load_library(path)
     torch.set_num_threads(2)
     tests = [test_gradcheck_qrb_step, test_gradcheck_markov_step, test_gradcheck_state_ops,
-             test_gradcheck_apply_unitary, test_qrb_step_matches_numpy, test_bad_input_raises_runtime_error]
+             test_gradcheck_apply_unitary, test_gradcheck_qrb_sweep, test_aware_step_matches_qrb_step,
+             test_qrb_step_matches_numpy, test_bad_input_raises_runtime_error]
     passed = failed = 0
     for test in tests:
         gen = torch.Generator().manual_seed(1234)

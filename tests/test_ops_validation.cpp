@@ -10,6 +10,7 @@
 
 #include "tests/dense_reference.h"
 #include "tests/op_test_util.h"
+#include "torch_ext/backward_ops.h"
 #include "torch_ext/ops.h"
 
 namespace hqrn {
@@ -59,6 +60,10 @@ std::vector<std::pair<std::string, std::function<void(const torch::Tensor&)>>> s
   const auto table = torch::zeros({2}, kR);
   return {
       {"qrb_step", [=](const torch::Tensor& rho) { hqrn::qrb_step(rho, table, table, 0, true); }},
+      {"qrb_sweep", [](const torch::Tensor& rho) {
+         const auto tables = torch::zeros({2, 2}, kR);
+         hqrn::qrb_sweep(rho, tables, tables, {0, 1});
+       }},
       {"dephase", [](const torch::Tensor& rho) { hqrn::dephase(rho, 0); }},
       {"embed_ancillas", [](const torch::Tensor& rho) { hqrn::embed_ancillas(rho, 1); }},
       {"partial_trace", [](const torch::Tensor& rho) { hqrn::partial_trace(rho, {0}); }},
@@ -156,6 +161,52 @@ TEST(OpValidation, ApplyUnitaryTargetsAndGateShape) {
 
 TEST(OpValidation, EmbedAncillasNegativeCount) {
   EXPECT_TRUE(raises_naming([] { hqrn::embed_ancillas(complex_zeros({1, 2, 2}), -1); }, "n_aux"));
+}
+
+TEST(OpValidation, QrbSweepTablesAndTargets) {
+  const auto rho = complex_zeros({2, 8, 8});  // n = 3: tables [3, 4]
+  const auto good = torch::zeros({3, 4}, kR);
+  const auto sweep = [&](const torch::Tensor& theta, const torch::Tensor& phi, std::vector<int64_t> targets) {
+    return [=] { hqrn::qrb_sweep(rho, theta, phi, targets); };
+  };
+  EXPECT_TRUE(raises_naming(sweep(torch::zeros({4}, kR), good, {0}), "theta")) << "one table for 3 qubits";
+  EXPECT_TRUE(raises_naming(sweep(good, torch::zeros({2, 4}, kR), {0}), "phi")) << "2 tables for 3 qubits";
+  EXPECT_TRUE(raises_naming(sweep(good, torch::zeros({3, 8}, kR), {0}), "phi")) << "tables of 8 for 3 qubits";
+  EXPECT_TRUE(raises_naming(sweep(good.to(torch::kFloat), good, {0}), "theta")) << "float32 tables, complex128 rho";
+  EXPECT_TRUE(raises_naming(sweep(good, good, {0, 3}), "targets")) << "target 3 of 3 qubits";
+  EXPECT_TRUE(raises_naming(sweep(good, good, {-1}), "targets")) << "target -1";
+}
+
+TEST(OpValidation, AwareStepLayoutDiagonalAndTables) {
+  const auto table = torch::zeros({4}, kR);  // n = 3
+  const auto step = [&](const torch::Tensor& blocks, std::vector<int64_t> diagonal, int64_t target = 0,
+                        const torch::Tensor& theta = torch::zeros({4}, kR)) {
+    return [=] { hqrn::aware_step(blocks, theta, table, target, diagonal); };
+  };
+  const auto blocks = complex_zeros({2, 2, 4, 4});  // |D| = 1, m = 2
+  EXPECT_TRUE(raises_naming(step(complex_zeros({2, 4, 4}), {}), "blocks")) << "3-D blocks";
+  EXPECT_TRUE(raises_naming(step(torch::zeros({2, 2, 4, 4}, kR), {1}), "blocks")) << "real blocks";
+  EXPECT_TRUE(raises_naming(step(complex_zeros({2, 2, 4, 2}), {1}), "blocks")) << "non-square blocks";
+  EXPECT_TRUE(raises_naming(step(complex_zeros({2, 3, 4, 4}), {1}), "blocks")) << "3 diagonal assignments";
+  EXPECT_TRUE(raises_naming(step(complex_zeros({2, 2, 3, 3}), {1}), "blocks")) << "3 x 3 blocks";
+  EXPECT_TRUE(raises_naming(step(blocks, {}), "diagonal")) << "no diagonal qubit for 2 assignments";
+  EXPECT_TRUE(raises_naming(step(blocks, {0, 1}), "diagonal")) << "two diagonal qubits for 2 assignments";
+  EXPECT_TRUE(raises_naming(step(blocks, {3}), "diagonal")) << "diagonal qubit 3 of 3";
+  EXPECT_TRUE(raises_naming(step(complex_zeros({2, 4, 2, 2}), {2, 0}), "diagonal")) << "descending diagonal list";
+  EXPECT_TRUE(raises_naming(step(complex_zeros({2, 4, 2, 2}), {1, 1}), "diagonal")) << "repeated diagonal qubit";
+  EXPECT_TRUE(raises_naming(step(blocks, {1}, 3), "target")) << "target 3 of 3";
+  EXPECT_TRUE(raises_naming(step(blocks, {1}, 0, torch::zeros({8}, kR)), "theta")) << "table of 8 for 3 qubits";
+  EXPECT_TRUE(raises_naming(step(blocks, {1}, 0, torch::zeros({3, 4}, kR)), "theta")) << "per-sample table, B = 3";
+}
+
+TEST(OpValidation, BackwardOpsCheckTheIncomingGradient) {
+  const auto table = torch::zeros({4}, kR);
+  const auto blocks = complex_zeros({1, 2, 4, 4});  // target 0 splits: output [1, 4, 2, 2]
+  EXPECT_TRUE(raises_naming([&] { backward::aware_step(complex_zeros({1, 2, 4, 4}), blocks, table, table, 0, {1}); },
+                            "grad"));
+  EXPECT_TRUE(raises_naming([&] { backward::qrb_sweep(complex_zeros({1, 4, 4}), complex_zeros({1, 8, 8}),
+                                                      torch::zeros({3, 4}, kR), torch::zeros({3, 4}, kR), {0}); },
+                            "grad"));
 }
 
 TEST(OpValidation, ErrorsReachAutogradCallers) {

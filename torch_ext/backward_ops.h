@@ -13,6 +13,12 @@ namespace hqrn::backward {
 std::tuple<at::Tensor, at::Tensor, at::Tensor> qrb_step(const at::Tensor& grad, const at::Tensor& rho,
                                                         const at::Tensor& theta, const at::Tensor& phi,
                                                         int64_t target, bool dephase);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> qrb_sweep(const at::Tensor& grad, const at::Tensor& rho,
+                                                         const at::Tensor& theta, const at::Tensor& phi,
+                                                         at::IntArrayRef targets);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> aware_step(const at::Tensor& grad, const at::Tensor& blocks,
+                                                          const at::Tensor& theta, const at::Tensor& phi,
+                                                          int64_t target, at::IntArrayRef diagonal);
 std::tuple<at::Tensor, at::Tensor> markov_step(const at::Tensor& grad, const at::Tensor& p,
                                                const at::Tensor& theta, int64_t target);
 at::Tensor embed_ancillas(const at::Tensor& grad, int64_t n_aux);

@@ -41,4 +41,23 @@ at::Tensor probs(const at::Tensor& rho);
 // k <= 3) on `targets`; targets[0] is the most significant bit of u's index.
 at::Tensor apply_unitary(const at::Tensor& rho, const at::Tensor& u, at::IntArrayRef targets);
 
+// One residual block: S_j for j in `targets`, in order, where qubit j's
+// tables are theta[j], phi[j] (`[n, 2^(n-1)]`, shared over the batch).
+// Equal to chaining qrb_step; its autograd keeps only the input state and
+// recomputes the intermediate ones in backward, so a deep network holds one
+// saved state per block instead of one per step.
+at::Tensor qrb_sweep(const at::Tensor& rho, const at::Tensor& theta, const at::Tensor& phi,
+                     at::IntArrayRef targets);
+
+// Coherence-aware residual step (spec section 6). `blocks` `[B, 2^|D|, 2^m, 2^m]`
+// holds, for each assignment a of the diagonal qubits D (`diagonal`,
+// ascending), the entries of rho whose rows and columns both agree with a,
+// over the other m qubits (ascending); n = |D| + m and every other entry of
+// rho is zero. a's and the blocks' bits follow qubit order, the lowest qubit
+// most significant. Returns S_target(rho) in the same layout: the same shape
+// when target is in D; else `[B, 2^(|D|+1), 2^(m-1), 2^(m-1)]`, target having
+// joined D (measured). theta, phi as for qrb_step on n qubits.
+at::Tensor aware_step(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi,
+                      int64_t target, at::IntArrayRef diagonal);
+
 }  // namespace hqrn

@@ -14,6 +14,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads, "Intra-op threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  std::string execution = "aware";
+  app.add_option("--exec", execution,
+                 "HQRN simulation: aware (only the entries the diagonal qubits allow; probability vectors once "
+                 "every qubit is measured) | dense (full density matrices); same results")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"aware", "dense"}));
 
   hqrn::DemoOptions demo;
   auto* demo_cmd = app.add_subcommand("demo", "End-to-end demo on the shipped data; writes summary.json and plots");
@@ -94,6 +100,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     hqrn::set_thread_count(threads);
+    demo.execution = train.execution = eval.execution = hqrn::parse_execution(execution);
     if (*demo_cmd) {
       demo.plots = !no_plots;
       return hqrn::run_demo(demo);

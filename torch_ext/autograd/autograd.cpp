@@ -33,6 +33,44 @@ class QrbStepFunction : public torch::autograd::Function<QrbStepFunction> {
   }
 };
 
+// Saves only the block's input; backward recomputes the intermediate states
+// (the registered backward does), so memory per block is one saved state.
+class QrbSweepFunction : public torch::autograd::Function<QrbSweepFunction> {
+ public:
+  static Variable forward(AutogradContext* ctx, const Variable& rho, const Variable& theta, const Variable& phi,
+                          at::IntArrayRef targets) {
+    ctx->saved_data["targets"] = targets.vec();
+    ctx->save_for_backward({rho, theta, phi});
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return hqrn::qrb_sweep(rho, theta, phi, targets);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto targets = ctx->saved_data["targets"].toIntVector();
+    auto [g_rho, g_theta, g_phi] = backward::qrb_sweep(grads[0], saved[0], saved[1], saved[2], targets);
+    return {g_rho, g_theta, g_phi, Variable()};
+  }
+};
+
+class AwareStepFunction : public torch::autograd::Function<AwareStepFunction> {
+ public:
+  static Variable forward(AutogradContext* ctx, const Variable& blocks, const Variable& theta, const Variable& phi,
+                          int64_t target, at::IntArrayRef diagonal) {
+    ctx->saved_data["target"] = target;
+    ctx->saved_data["diagonal"] = diagonal.vec();
+    ctx->save_for_backward({blocks, theta, phi});
+    at::AutoDispatchBelowADInplaceOrView guard;
+    return hqrn::aware_step(blocks, theta, phi, target, diagonal);
+  }
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto diagonal = ctx->saved_data["diagonal"].toIntVector();
+    auto [g_blocks, g_theta, g_phi] = backward::aware_step(grads[0], saved[0], saved[1], saved[2],
+                                                           ctx->saved_data["target"].toInt(), diagonal);
+    return {g_blocks, g_theta, g_phi, Variable(), Variable()};
+  }
+};
+
 class MarkovStepFunction : public torch::autograd::Function<MarkovStepFunction> {
  public:
   static Variable forward(AutogradContext* ctx, const Variable& p, const Variable& theta, int64_t target) {
@@ -123,6 +161,14 @@ at::Tensor qrb_step_autograd(const at::Tensor& rho, const at::Tensor& theta, con
                              int64_t target, bool dephase) {
   return QrbStepFunction::apply(rho, theta, phi, target, dephase);
 }
+at::Tensor qrb_sweep_autograd(const at::Tensor& rho, const at::Tensor& theta, const at::Tensor& phi,
+                              at::IntArrayRef targets) {
+  return QrbSweepFunction::apply(rho, theta, phi, targets);
+}
+at::Tensor aware_step_autograd(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi,
+                               int64_t target, at::IntArrayRef diagonal) {
+  return AwareStepFunction::apply(blocks, theta, phi, target, diagonal);
+}
 at::Tensor markov_step_autograd(const at::Tensor& p, const at::Tensor& theta, int64_t target) {
   return MarkovStepFunction::apply(p, theta, target);
 }
@@ -144,6 +190,8 @@ at::Tensor apply_unitary_autograd(const at::Tensor& rho, const at::Tensor& u, at
 
 TORCH_LIBRARY_IMPL(hqrn, Autograd, m) {
   m.impl("qrb_step", &qrb_step_autograd);
+  m.impl("qrb_sweep", &qrb_sweep_autograd);
+  m.impl("aware_step", &aware_step_autograd);
   m.impl("markov_step", &markov_step_autograd);
   m.impl("dephase", &dephase_autograd);
   m.impl("embed_ancillas", &embed_ancillas_autograd);

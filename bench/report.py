@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Markdown report of an hqrn_bench JSON file (Google Benchmark's --benchmark_out).
+
+    python3 bench/report.py out/bench/benchmarks.json [--command CMD] [--seconds S]
+
+One table per section of the performance issue, each figure a ratio against
+baselines measured in the same process. Benchmarks missing from the file
+(a --benchmark_filter run) show as "-".
+"""
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+# Parts Google Benchmark appends to a registered name.
+NAME_SUFFIXES = ("iterations:", "min_time:", "min_warmup_time:", "repeats:", "threads:", "real_time",
+                 "process_time", "manual_time")
+DTYPES = ("c64", "c128")
+MIB = 1024.0 ** 2
+
+
+def base_name(run_name):
+    return "/".join(p for p in run_name.split("/") if not p.startswith(NAME_SUFFIXES))
+
+
+def load_results(benchmarks):
+    """name -> {"seconds": real time per iteration, "counters": {...}}; medians of repetitions."""
+    runs, medians = defaultdict(list), {}
+    for b in benchmarks:
+        if b.get("error_occurred"):
+            print(f"warning: {b['name']} failed: {b.get('error_message', '')}", file=sys.stderr)
+            continue
+        name = base_name(b.get("run_name", b["name"]))
+        entry = {"seconds": b["real_time"] * UNIT_SECONDS[b.get("time_unit", "ns")],
+                 "counters": {k: v for k, v in b.items() if isinstance(v, (int, float))}}
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                medians[name] = entry
+        else:
+            runs[name].append(entry)
+    results = {name: {"seconds": statistics.median(r["seconds"] for r in rs), "counters": rs[0]["counters"]}
+               for name, rs in runs.items()}
+    results.update(medians)
+    return results
+
+
+class Results:
+    def __init__(self, results):
+        self.r = results
+
+    def seconds(self, name):
+        return self.r[name]["seconds"] if name in self.r else None
+
+    def counter(self, name, key):
+        return self.r.get(name, {}).get("counters", {}).get(key)
+
+    def per(self, name, key):
+        """Time per unit named by a counter (steps, batch, ...)."""
+        t, units = self.seconds(name), self.counter(name, key)
+        return t / units if t is not None and units else None
+
+    def has(self, prefix):
+        return any(name.startswith(prefix) for name in self.r)
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def fmt_time(s):
+    if s is None:
+        return "-"
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if s >= scale:
+            return f"{s / scale:.3g} {unit}"
+    return f"{s / 1e-9:.3g} ns"
+
+
+def fmt_ratio(x):
+    if x is None:
+        return "-"
+    return f"{x:.3g}x" if x < 100 else f"{x:,.0f}x"
+
+
+def fmt_mib(b):
+    return "-" if b is None else f"{b / MIB:.1f}"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def section_step(res):
+    out = ["## 1. One residual step against its baselines", "",
+           "Batch 8; time per step (real time). `qrb_step` forward / forward+backward (gradients of rho, "
+           "theta and phi for a fixed random upstream gradient) is averaged over every target j = 0..n-1; "
+           "the baselines use the middle target j = n/2. copy: `dst.copy_(rho)` into a preallocated tensor. "
+           "gates: the 3n one- and two-qubit gates of the spec's factorisation applied one at a time "
+           "(`apply_gate`: axes moved, matmul, moved back), then the dephasing. dense: "
+           "`U rho U^dagger` with the d x d multiplexed rotation, then the dephasing (n <= 10).", ""]
+    for dt in DTYPES:
+        rows = []
+        for n in range(4, 12):
+            k = f"{dt}/n:{n}"
+            copy, fwd, fb = (res.per(f"{kind}/{k}", "steps") for kind in ("copy", "qrb_fwd", "qrb_fwdbwd"))
+            gates, dense = res.per(f"gates/{k}", "steps"), res.per(f"dense/{k}", "steps")
+            if all(v is None for v in (copy, fwd, fb, gates, dense)):
+                continue
+            rows.append([n, fmt_time(copy), fmt_time(fwd), fmt_time(fb), fmt_time(gates), fmt_time(dense),
+                         fmt_ratio(ratio(fwd, copy)), fmt_ratio(ratio(fb, copy)), fmt_ratio(ratio(gates, fwd)),
+                         fmt_ratio(ratio(dense, fwd))])
+        if rows:
+            out += [f"### {dt}", "",
+                    table(["n", "copy", "qrb fwd", "qrb fwd+bwd", "gates", "dense", "fwd / copy",
+                           "fwd+bwd / copy", "gates / fwd", "dense / fwd"], rows), ""]
+    k = "c128/n:10"
+    fwd = res.per(f"qrb_fwd/{k}", "steps")
+    checks = [("qrb fwd / copy", ratio(fwd, res.per(f"copy/{k}", "steps")), "<= 2x"),
+              ("qrb fwd+bwd / copy", ratio(res.per(f"qrb_fwdbwd/{k}", "steps"), res.per(f"copy/{k}", "steps")),
+               "<= 5x"),
+              ("gates / qrb fwd", ratio(res.per(f"gates/{k}", "steps"), fwd), ">= 10x"),
+              ("dense / qrb fwd", ratio(res.per(f"dense/{k}", "steps"), fwd), ">= 100x")]
+    if any(v is not None for _, v, _ in checks):
+        out += ["Issue targets at n = 10, complex128: " +
+                "; ".join(f"{what} {fmt_ratio(v)} (target {target})" for what, v, target in checks) + ".", ""]
+    return out
+
+
+def section_model(res):
+    out = ["## 2. Whole network: coherence-aware vs dense execution", "",
+           "Entanglement HQRN: 2 data qubits + A ancillas, 2 branches, 2 blocks, linear readout, random "
+           "2-qubit density matrices (complex128); one forward (Mode::quantum) + cross-entropy + backward. "
+           "The same batch in both arms (a small one at A = 10, where dense is 12 qubits).", ""]
+    rows = []
+    for anc in (6, 8, 10):
+        aware, dense = f"model/aware/anc:{anc}", f"model/dense/anc:{anc}"
+        if res.seconds(aware) is None and res.seconds(dense) is None:
+            continue
+        batch = res.counter(aware, "batch") or res.counter(dense, "batch")
+        rows.append([anc, 2 + anc, int(batch) if batch else "-", fmt_time(res.seconds(dense)),
+                     fmt_time(res.seconds(aware)), fmt_time(res.per(dense, "batch")),
+                     fmt_time(res.per(aware, "batch")), fmt_ratio(ratio(res.seconds(dense), res.seconds(aware)))])
+    if rows:
+        out += [table(["ancillas", "qubits", "batch", "dense / batch", "aware / batch", "dense / sample",
+                       "aware / sample", "aware speed-up"], rows), ""]
+        speedup = ratio(res.seconds("model/dense/anc:8"), res.seconds("model/aware/anc:8"))
+        if speedup is not None:
+            out += [f"Issue target: aware >= 50x faster than dense at 8 ancillas; measured {fmt_ratio(speedup)}.", ""]
+    classical, quantum = res.seconds("epoch/classical/digits"), res.seconds("epoch/hqrn_aware/digits")
+    if classical is not None or quantum is not None:
+        samples = res.counter("epoch/classical/digits", "samples") or res.counter("epoch/hqrn_aware/digits",
+                                                                                  "samples")
+        out += ["### One training epoch on the digits", "",
+                f"Default digits network (8 qubits, 2 blocks, linear readout), Adam, cross-entropy, batch 64, "
+                f"one pass over the {int(samples) if samples else '?'} training images.", "",
+                table(["classical analog", "HQRN, Mode::quantum, aware", "HQRN / classical"],
+                      [[fmt_time(classical), fmt_time(quantum), fmt_ratio(ratio(quantum, classical))]]), ""]
+    return out
+
+
+def section_memory(res):
+    names = [(b, f"memory/dense/blocks:{b}") for b in (1, 2, 4, 8)]
+    names = [(b, n) for b, n in names if res.seconds(n) is not None]
+    if not names:
+        return []
+    state = res.counter(names[0][1], "state_bytes")
+    rows, previous = [], None
+    for blocks, name in names:
+        peak = res.counter(name, "peak_bytes")
+        growth = None
+        if previous is not None and peak is not None and state:
+            growth = (peak - previous[1]) / (blocks - previous[0]) / state
+        rows.append([blocks, fmt_mib(peak), f"{peak / state:.2f}" if peak is not None and state else "-",
+                     "-" if growth is None else f"{growth:.2f}", fmt_time(res.seconds(name))])
+        previous = (blocks, peak)
+    return ["## 3. Peak memory of forward + backward against depth", "",
+            f"Dense-execution HQRN, 2 data qubits + 6 ancillas (8 qubits, 8 steps per block), 1 branch, "
+            f"batch 8. One state = B * 4^n * 16 bytes = {fmt_mib(state)} MiB. Peak = VmHWM after the call minus "
+            f"VmRSS before it, in the same process, with malloc's mmap threshold fixed at 64 KiB (so freed "
+            f"tensors leave the resident set) and the peak reset through /proc/self/clear_refs.", "",
+            table(["blocks", "peak above baseline (MiB)", "peak / state", "growth per block / state", "time"],
+                  rows), ""]
+
+
+def section_threads(res):
+    rows = []
+    for n in range(8, 12):
+        cells = [n]
+        found = False
+        for kind in ("qrb_fwd", "qrb_fwdbwd"):
+            t1, t2 = (res.per(f"threads/{kind}/c128/n:{n}/t:{t}", "steps") for t in (1, 2))
+            found = found or t1 is not None or t2 is not None
+            cells += [fmt_time(t1), fmt_time(t2), fmt_ratio(ratio(t1, t2))]
+        if found:
+            rows.append(cells)
+    if not rows:
+        return []
+    return ["## 4. Thread scaling of qrb_step", "",
+            "complex128, batch 8, time per step averaged over every target; `at::set_num_threads(1)` vs "
+            "`at::set_num_threads(2)` in the same process. Issue target: speed-up >= 1.6x for n >= 8.", "",
+            table(["n", "fwd, 1 thread", "fwd, 2 threads", "fwd speed-up", "fwd+bwd, 1 thread",
+                   "fwd+bwd, 2 threads", "fwd+bwd speed-up"], rows), ""]
+
+
+def section_machine(context, command, seconds):
+    cpu = context.get("cpu_model", "unknown")
+    lines = ["## Machine and command", "",
+             f"- CPU: {cpu}, {context.get('num_cpus', '?')} logical cores"
+             + (f" at {context['mhz_per_cpu']} MHz" if context.get("mhz_per_cpu") else ""),
+             f"- LibTorch {context.get('libtorch', '?')}, {context.get('torch_threads', '?')} intra-op threads "
+             f"(unless a table says otherwise); build type {context.get('library_build_type', '?')} of Google "
+             f"Benchmark",
+             f"- Date: {context.get('date', '?')}, host {context.get('host_name', '?')}"]
+    if command:
+        lines.append(f"- Command: `{command}`")
+    if context.get("command"):
+        lines.append(f"- Benchmark binary: `{context['command']}`")
+    if seconds is not None:
+        lines.append(f"- Benchmark run time: {seconds:.0f} s")
+    if context.get("baseline_check"):
+        lines.append(f"- Baseline check: {context['baseline_check']}")
+    return lines + [""]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("json", help="hqrn_bench --benchmark_out file")
+    parser.add_argument("--command", default="", help="the command that produced the file")
+    parser.add_argument("--seconds", type=float, default=None, help="wall time of the run")
+    args = parser.parse_args()
+    with open(args.json) as f:
+        data = json.load(f)
+    res = Results(load_results(data.get("benchmarks", [])))
+    lines = ["# HQRN benchmarks", ""]
+    lines += section_step(res) + section_model(res) + section_memory(res) + section_threads(res)
+    lines += section_machine(data.get("context", {}), args.command, args.seconds)
+    print("\n".join(lines).rstrip() + "\n")
+
+
+if __name__ == "__main__":
+    main()
