@@ -32,18 +32,19 @@ struct Mat2 {
   real_t trace_real() const { return m00.real() + m11.real(); }
 };
 
-// R(theta, phi) = [[c, -e^{i phi} s], [e^{-i phi} s, c]], c = cos(theta/2),
-// s = sin(theta/2), with dR/dtheta and dR/dphi.
+// R(theta, phi) = [[c, -u], [conj(u), c]] with c = cos(theta/2),
+// s = sin(theta/2), u = e^{i phi} s; with dR/dtheta and dR/dphi.
 template <typename real_t>
 struct Rotation {
   using complex_t = c10::complex<real_t>;
   real_t c, s;
   complex_t e;  // e^{i phi}
+  complex_t u;  // e^{i phi} sin(theta/2)
 
   Rotation(real_t theta, real_t phi)
-      : c(std::cos(theta / 2)), s(std::sin(theta / 2)), e(std::cos(phi), std::sin(phi)) {}
+      : c(std::cos(theta / 2)), s(std::sin(theta / 2)), e(std::cos(phi), std::sin(phi)), u(e * s) {}
 
-  Mat2<real_t> matrix() const { return {complex_t(c), -e * s, std::conj(e) * s, complex_t(c)}; }
+  Mat2<real_t> matrix() const { return {complex_t(c), -u, std::conj(u), complex_t(c)}; }
 
   Mat2<real_t> d_theta() const {
     const real_t h = real_t(0.5);
@@ -52,16 +53,7 @@ struct Rotation {
 
   Mat2<real_t> d_phi() const {
     const complex_t i(0, 1);
-    return {complex_t(0), -i * e * s, -i * std::conj(e) * s, complex_t(0)};
-  }
-
-  // Diagonal of R M R^dagger for a block whose rows and columns share this
-  // rotation. Written with |e^{i phi}|^2 = 1 exactly, so on diagonal inputs
-  // (M01 = M10 = 0) the result does not depend on phi even in the last bit:
-  // quantum-only weights cannot move outputs on classical inputs.
-  std::pair<complex_t, complex_t> conjugated_diagonal(const Mat2<real_t>& m) const {
-    const complex_t cross = std::conj(e) * (c * s) * m.m01 + e * (c * s) * m.m10;
-    return {(c * c) * m.m00 - cross + (s * s) * m.m11, (s * s) * m.m00 + cross + (c * c) * m.m11};
+    return {complex_t(0), -i * u, -i * std::conj(u), complex_t(0)};
   }
 
   // Bit-flip probability of the classical analog, sin^2(theta/2), and its
@@ -72,5 +64,96 @@ struct Rotation {
   }
   static real_t flip_probability_d_theta(real_t theta) { return std::sin(theta) / 2; }
 };
+
+// ---- The measured block (spec section 6): of R_x M R_y^dagger only the
+// diagonal survives the measurement of the target. It is bilinear in the
+// rows' factors (c_x, u_x) and the columns' (c_y, u_y), which is what the
+// forward and backward below are written in.
+
+// u_x conj(u_y); exactly s^2 when rows and columns share the rotation, so
+// that on diagonal inputs phi cannot move the result even in the last bit
+// (quantum-only weights leave classical predictions unchanged).
+template <typename real_t>
+c10::complex<real_t> cross_factor(const Rotation<real_t>& x, const Rotation<real_t>& y, bool shared) {
+  return shared ? c10::complex<real_t>(x.s * x.s) : x.u * std::conj(y.u);
+}
+
+// diag(R_x M R_y^dagger). Without coherence (the target already diagonal)
+// M's off-diagonal entries are zero and skipped.
+template <bool coherent, typename real_t>
+std::pair<c10::complex<real_t>, c10::complex<real_t>> measured_block(const Rotation<real_t>& x,
+                                                                     const Rotation<real_t>& y, bool shared,
+                                                                     const Mat2<real_t>& m) {
+  const real_t cc = x.c * y.c;
+  const auto w = cross_factor(x, y, shared);
+  if constexpr (!coherent) return {cc * m.m00 + w * m.m11, std::conj(w) * m.m00 + cc * m.m11};
+  return {cc * m.m00 - x.c * (std::conj(y.u) * m.m01) - y.c * (x.u * m.m10) + w * m.m11,
+          std::conj(w) * m.m00 + y.c * (std::conj(x.u) * m.m01) + x.c * (y.u * m.m10) + cc * m.m11};
+}
+
+// R_x^dagger diag(g0, g1) R_y: the gradient of a measured block's input.
+template <typename real_t>
+Mat2<real_t> measured_block_input_grad(const Rotation<real_t>& x, const Rotation<real_t>& y, bool shared,
+                                       c10::complex<real_t> g0, c10::complex<real_t> g1) {
+  const real_t cc = x.c * y.c;
+  const auto w = cross_factor(x, y, shared);
+  return {cc * g0 + w * g1, y.c * (x.u * g1) - x.c * (y.u * g0), x.c * (std::conj(y.u) * g1) - y.c * (std::conj(x.u) * g0),
+          std::conj(w) * g0 + cc * g1};
+}
+
+// Gradient of a real loss with respect to one rotation's factors: dL/dc, and
+// K with dL/dRe(u) + i dL/dIm(u) = conj(K).
+template <typename real_t>
+struct FactorGrad {
+  real_t c = 0;
+  c10::complex<real_t> k{};
+  FactorGrad& operator+=(const FactorGrad& o) {
+    c += o.c;
+    k += o.k;
+    return *this;
+  }
+};
+
+// Adds a measured block's contribution (incoming gradient diag(g0, g1)) to
+// its rows' rotation and to its columns' rotation, through t = M R_y^dagger
+// (out00 = c_x t00 - u_x t10, out11 = conj(u_x) t01 + c_x t11) and
+// s = R_x M (out00 = c_y s00 - conj(u_y) s01, out11 = u_y s10 + c_y s11).
+template <bool coherent, typename real_t>
+void add_measured_block_factor_grads(const Rotation<real_t>& x, const Rotation<real_t>& y, const Mat2<real_t>& m,
+                                     c10::complex<real_t> g0, c10::complex<real_t> g1, FactorGrad<real_t>& row,
+                                     FactorGrad<real_t>& col) {
+  auto t00 = y.c * m.m00, t10 = -(std::conj(y.u) * m.m11), t01 = y.u * m.m00, t11 = y.c * m.m11;
+  auto s00 = x.c * m.m00, s01 = -(x.u * m.m11), s10 = std::conj(x.u) * m.m00, s11 = x.c * m.m11;
+  if constexpr (coherent) {
+    t00 -= std::conj(y.u) * m.m01;
+    t10 += y.c * m.m10;
+    t01 += y.c * m.m01;
+    t11 += y.u * m.m10;
+    s00 -= x.u * m.m10;
+    s01 += x.c * m.m01;
+    s10 += x.c * m.m10;
+    s11 += std::conj(x.u) * m.m01;
+  }
+  const auto g0c = std::conj(g0), g1c = std::conj(g1);
+  row.c += (g0c * t00 + g1c * t11).real();
+  row.k += g1 * std::conj(t01) - g0c * t10;
+  col.c += (g0c * s00 + g1c * s11).real();
+  col.k += g1c * s10 - g0 * std::conj(s01);
+}
+
+// dL/dtheta and dL/dphi of a rotation from its factor gradient
+// (dc/dtheta = -s/2, du/dtheta = e c/2, du/dphi = i u).
+template <typename real_t>
+std::pair<real_t, real_t> angle_gradients(const Rotation<real_t>& r, const FactorGrad<real_t>& g) {
+  const auto ke = g.k * r.e;
+  return {-g.c * r.s / 2 + ke.real() * r.c / 2, -ke.imag() * r.s};
+}
+
+// The same from the summed 2x2 products P of an unmeasured step (see the
+// qrb_step backward): Re tr(dR P).
+template <typename real_t>
+std::pair<real_t, real_t> angle_gradients(const Rotation<real_t>& r, const Mat2<real_t>& p) {
+  return {(r.d_theta() * p).trace_real(), (r.d_phi() * p).trace_real()};
+}
 
 }  // namespace hqrn

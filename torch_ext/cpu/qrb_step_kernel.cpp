@@ -10,10 +10,13 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "../check.h"
+#include "../memory.h"
 #include "../parallel.h"
 #include "../rotation.h"
 #include "../step_layout.h"
@@ -91,16 +94,9 @@ void forward_kernel(const StepLayout& l, int64_t batch, const RotationTable<real
         if constexpr (output == Output::full) {
           store_block<true>(out0, out1, o0, o1, rx * m * mat[cy].adjoint());
         } else {
-          if (cy == cx) {
-            // Phase-exact form: on classical inputs phi cannot move the result.
-            const auto diag = rot[cx].conjugated_diagonal(m);
-            out0[o0] = diag.first;
-            out1[o1] = diag.second;
-          } else {
-            const Mat2<real_t> t = m * mat[cy].adjoint();
-            out0[o0] = rx.m00 * t.m00 + rx.m01 * t.m10;
-            out1[o1] = rx.m10 * t.m01 + rx.m11 * t.m11;
-          }
+          const auto diag = measured_block<coherent>(rot[cx], rot[cy], cy == cx, m);
+          out0[o0] = diag.first;
+          out1[o1] = diag.second;
           if constexpr (output == Output::dephased_zeros) out0[o1] = out1[o0] = complex_t(0);
         }
       }
@@ -108,56 +104,62 @@ void forward_kernel(const StepLayout& l, int64_t batch, const RotationTable<real
   });
 }
 
-// Backward: grad block = R(cx)^dagger G R(cy) with G the incoming gradient
-// (its discarded entries zero). For the angles, Re<G, dR(cx) M R(cy)^dagger> =
-// Re tr(dR(cx) P) with P = M R(cy)^dagger G^dagger, and
-// Re<G, R(cx) M dR(cy)^dagger> = Re tr(dR(cy) Q) with Q = M^dagger R(cx)^dagger G;
-// P and Q are summed per table entry (per chunk, then reduced in order) and
-// contracted with dR once.
+// Backward. Measured steps: the input gradient is R(cx)^dagger diag(g0, g1) R(cy),
+// and each block adds to the factor gradients of its rows' and its columns'
+// table entries (rotation.h). Unmeasured steps (full output): grad block =
+// R(cx)^dagger G R(cy), and Re<G, dR(cx) M R(cy)^dagger> = Re tr(dR(cx) P) with
+// P = M R(cy)^dagger G^dagger, Re<G, R(cx) M dR(cy)^dagger> = Re tr(dR(cy) Q)
+// with Q = M^dagger R(cx)^dagger G. Sums are kept per chunk and reduced in
+// order (deterministic), then turned into angle gradients once per entry.
 template <typename real_t, bool coherent, Output output>
 void backward_kernel(const StepLayout& l, int64_t batch, const RotationTable<real_t>& table,
                      const c10::complex<real_t>* g, const c10::complex<real_t>* in, c10::complex<real_t>* grad_in,
                      real_t* grad_theta, real_t* grad_phi) {
   using complex_t = c10::complex<real_t>;
+  using Acc = std::conditional_t<output == Output::full, Mat2<real_t>, FactorGrad<real_t>>;
   const int64_t rows = l.groups * l.pairs;
   const int64_t work = batch * rows;
   const auto entries = static_cast<int64_t>(table.rotations.size());
   const int64_t chunks = chunk_count(work, grain_for(4 * l.pairs));
-  std::vector<Mat2<real_t>> acc(chunks * entries, Mat2<real_t>{});
+  std::vector<Acc> acc(chunks * entries, Acc{});
 
   for_each_chunk(work, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
-    Mat2<real_t>* a = acc.data() + chunk * entries;
+    Acc* a = acc.data() + chunk * entries;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / rows, gp = task % rows, group = gp - gp % l.pairs;
+      const Rotation<real_t>* rot = table.rotations.data() + b * table.stride;
       const Mat2<real_t>* mat = table.matrices.data() + b * table.stride;
-      Mat2<real_t>* a_b = a + b * table.stride;
+      Acc* a_b = a + b * table.stride;
       const int64_t cx = l.ctrl[gp];
-      const Mat2<real_t> rx_adj = mat[cx].adjoint();
       const int64_t i0 = b * l.in_size + l.in_row[0][gp], i1 = b * l.in_size + l.in_row[1][gp];
       const complex_t* g0 = g + b * l.out_size + l.out_row[0][gp];
       const complex_t* g1 = g + b * l.out_size + l.out_row[1][gp];
-      Mat2<real_t> p_sum{};
+      Acc row_sum{};
       for (int64_t q = 0; q < l.pairs; ++q) {
         const int64_t cy = l.ctrl[group + q];
-        const Mat2<real_t>& ry = mat[cy];
         const int64_t c0 = l.in_col[0][q], c1 = l.in_col[1][q];
         const Mat2<real_t> m = load_block<coherent>(in + i0, in + i1, c0, c1);
-        const Mat2<real_t> gb =
-            load_block<output == Output::full>(g0, g1, l.out_col[0][q], l.out_col[1][q]);
-        store_block<coherent>(grad_in + i0, grad_in + i1, c0, c1, rx_adj * gb * ry);
-        p_sum += m * ry.adjoint() * gb.adjoint();
-        a_b[cy] += m.adjoint() * rx_adj * gb;
+        if constexpr (output == Output::full) {
+          const Mat2<real_t> rx_adj = mat[cx].adjoint(), ry = mat[cy];
+          const Mat2<real_t> gb = load_block<true>(g0, g1, l.out_col[0][q], l.out_col[1][q]);
+          store_block<coherent>(grad_in + i0, grad_in + i1, c0, c1, rx_adj * gb * ry);
+          row_sum += m * ry.adjoint() * gb.adjoint();
+          a_b[cy] += m.adjoint() * rx_adj * gb;
+        } else {
+          const complex_t gd0 = g0[l.out_col[0][q]], gd1 = g1[l.out_col[1][q]];
+          store_block<coherent>(grad_in + i0, grad_in + i1, c0, c1,
+                                measured_block_input_grad(rot[cx], rot[cy], cy == cx, gd0, gd1));
+          add_measured_block_factor_grads<coherent>(rot[cx], rot[cy], m, gd0, gd1, row_sum, a_b[cy]);
+        }
       }
-      a_b[cx] += p_sum;
+      a_b[cx] += row_sum;
     }
   });
 
   for (int64_t i = 0; i < entries; ++i) {
-    Mat2<real_t> total{};
+    Acc total{};
     for (int64_t chunk = 0; chunk < chunks; ++chunk) total += acc[chunk * entries + i];
-    const Rotation<real_t>& r = table.rotations[i];
-    grad_theta[i] = (r.d_theta() * total).trace_real();
-    grad_phi[i] = (r.d_phi() * total).trace_real();
+    std::tie(grad_theta[i], grad_phi[i]) = angle_gradients(table.rotations[i], total);
   }
 }
 
@@ -192,7 +194,7 @@ at::Tensor run_forward(const StepLayout& l, const at::Tensor& state, const at::T
                        Output output, at::IntArrayRef out_shape) {
   const auto state_c = state.contiguous();
   const auto tables = common_tables(state.size(0), theta, phi);
-  auto out = at::empty(out_shape, state_c.options());
+  auto out = empty_large(out_shape, state_c.options());
   AT_DISPATCH_FLOATING_TYPES(theta.scalar_type(), "hqrn_step_forward", [&] {
     using complex_t = c10::complex<scalar_t>;
     const RotationTable<scalar_t> table(tables.first, tables.second);
@@ -210,7 +212,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> run_backward(const StepLayout& l,
   const auto grad_c = grad.contiguous();
   const auto state_c = state.contiguous();
   const auto tables = common_tables(state.size(0), theta, phi);
-  auto grad_state = at::empty_like(state_c);
+  auto grad_state = empty_large(state_c.sizes(), state_c.options());
   auto grad_theta = at::empty_like(tables.first);
   auto grad_phi = at::empty_like(tables.second);
   AT_DISPATCH_FLOATING_TYPES(theta.scalar_type(), "hqrn_step_backward", [&] {
