@@ -10,6 +10,7 @@
 #include "tests/dense_reference.h"
 #include "tests/gradcheck.h"
 #include "tests/op_test_util.h"
+#include "torch_ext/memory.h"
 #include "torch_ext/ops.h"
 
 namespace hqrn {
@@ -247,6 +248,37 @@ TEST(OpInvariants, BellMeasurementSeparatesEntangledStateFromDephasedTwin) {
         dense::probs(dense::qrb_step(dense::qrb_step(state, cnot_theta, zero, 0, true), half_pi, zero, 1, true));
     EXPECT_TRUE(all_close(bell_circuit(state), expected, 1e-12));
   }
+}
+
+TEST(LargeOutputs, PooledBuffersAreDistinctWhileAliveAndReusedAfter) {
+  // 2 x 512 x 512 complex128 = 8 MiB: above the pooling threshold.
+  const std::vector<int64_t> shape{2, 512, 512};
+  auto a = empty_large(shape, torch::kComplexDouble);
+  auto b = empty_large(shape, torch::kComplexDouble);
+  EXPECT_EQ(a.sizes(), shape);
+  EXPECT_EQ(a.scalar_type(), torch::kComplexDouble);
+  EXPECT_TRUE(a.is_contiguous());
+  EXPECT_NE(a.data_ptr(), b.data_ptr());
+  a.fill_(1.0);
+  b.fill_(2.0);
+  EXPECT_TRUE(torch::all(torch::real(a) == 1.0).item<bool>());
+  void* first = a.data_ptr();
+  a = torch::Tensor();  // back to the pool
+  const auto c = empty_large(shape, torch::kComplexDouble);
+#if !defined(__SANITIZE_ADDRESS__)
+  EXPECT_EQ(c.data_ptr(), first) << "a dead buffer of the same size is reused";
+#endif
+  EXPECT_TRUE(torch::all(torch::real(b) == 2.0).item<bool>()) << "reuse must not touch live tensors";
+  // Small requests are plain allocations.
+  const auto small = empty_large({3, 4}, torch::kFloat);
+  EXPECT_EQ(small.sizes(), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(small.scalar_type(), torch::kFloat);
+  // Ops return pooled outputs that outlive each other correctly.
+  const auto rho = dense::random_density(2, 9, torch::kComplexDouble);
+  const auto table = torch::zeros({256}, torch::kDouble);
+  const auto once = hqrn::qrb_step(rho, table, table, 0, true);
+  const auto twice = hqrn::qrb_step(once, table, table, 0, true);
+  EXPECT_TRUE(torch::allclose(twice, dense::dephase(rho, 0), 1e-12, 1e-12));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../check.h"
+#include "../memory.h"
 #include "../parallel.h"
 #include "../qubit_index.h"
 
@@ -97,8 +98,8 @@ at::Tensor apply_unitary_cpu(const at::Tensor& rho, const at::Tensor& u, at::Int
   const GateLayout g = check_inputs(rho, u, targets);
   const auto rho_c = rho.contiguous();
   const auto u_c = u.resolve_conj().contiguous();
-  auto half = at::empty_like(rho_c);
-  auto out = at::empty_like(rho_c);
+  auto half = empty_large(rho_c.sizes(), rho_c.options());
+  auto out = empty_large(rho_c.sizes(), rho_c.options());
   AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "apply_unitary", [&] {
     apply_gate(g, u_c.data_ptr<scalar_t>(), rho_c.data_ptr<scalar_t>(), half.data_ptr<scalar_t>(), false);
     apply_gate(g, u_c.data_ptr<scalar_t>(), half.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), true);
@@ -120,10 +121,10 @@ std::tuple<at::Tensor, at::Tensor> apply_unitary_backward_cpu(const at::Tensor& 
   const auto u_adj = conj_transpose(u_c);
   const auto grad_adj = conj_transpose(grad_c);
   const auto rho_adj = conj_transpose(rho_c);
-  auto tmp = at::empty_like(rho_c);
-  auto grad_rho = at::empty_like(rho_c);
-  auto u_rho = at::empty_like(rho_c);
-  auto u_rho_adj = at::empty_like(rho_c);
+  auto tmp = empty_large(rho_c.sizes(), rho_c.options());
+  auto grad_rho = empty_large(rho_c.sizes(), rho_c.options());
+  auto u_rho = empty_large(rho_c.sizes(), rho_c.options());
+  auto u_rho_adj = empty_large(rho_c.sizes(), rho_c.options());
   auto grad_u = at::empty({g.batch, g.k_dim, g.k_dim}, u.options());
   auto grad_u_second = at::empty_like(grad_u);
   AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "apply_unitary_backward", [&] {

@@ -29,13 +29,23 @@ MarkovShape check_inputs(const at::Tensor& p, const at::Tensor& theta, int64_t t
   return {p.size(0), p.size(1), half, index::qubit_mask(n, target), theta.dim() == 2 ? half : 0};
 }
 
+// f(theta) (or its derivative) per table entry, computed once per call
+// rather than once per batch element.
+template <typename real_t, typename Fn>
+std::vector<real_t> per_entry(const real_t* theta, int64_t entries, Fn fn) {
+  std::vector<real_t> out(entries);
+  for (int64_t i = 0; i < entries; ++i) out[i] = fn(theta[i]);
+  return out;
+}
+
 template <typename real_t>
-void forward_kernel(const MarkovShape& s, const real_t* p, const real_t* theta, real_t* out) {
+void forward_kernel(const MarkovShape& s, const real_t* p, const real_t* theta, int64_t entries, real_t* out) {
+  const auto flips = per_entry(theta, entries, Rotation<real_t>::flip_probability);
   at::parallel_for(0, s.batch * s.half, grain_for(2), [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / s.half, c = task % s.half;
       const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
-      const real_t f = Rotation<real_t>::flip_probability(theta[b * s.table_stride + c]);
+      const real_t f = flips[b * s.table_stride + c];
       const real_t p0 = p[b * s.d + x0], p1 = p[b * s.d + x1];
       out[b * s.d + x0] = (1 - f) * p0 + f * p1;
       out[b * s.d + x1] = f * p0 + (1 - f) * p1;
@@ -48,6 +58,8 @@ void forward_kernel(const MarkovShape& s, const real_t* p, const real_t* theta, 
 template <typename real_t>
 void backward_kernel(const MarkovShape& s, const real_t* g, const real_t* p, const real_t* theta,
                      int64_t entries, real_t* grad_p, real_t* grad_theta) {
+  const auto flips = per_entry(theta, entries, Rotation<real_t>::flip_probability);
+  const auto slopes = per_entry(theta, entries, Rotation<real_t>::flip_probability_d_theta);
   const int64_t work = s.batch * s.half;
   const int64_t chunks = chunk_count(work, grain_for(2));
   std::vector<real_t> acc(chunks * entries, real_t(0));
@@ -57,12 +69,12 @@ void backward_kernel(const MarkovShape& s, const real_t* g, const real_t* p, con
       const int64_t b = task / s.half, c = task % s.half;
       const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
       const int64_t t = b * s.table_stride + c;
-      const real_t f = Rotation<real_t>::flip_probability(theta[t]);
+      const real_t f = flips[t];
       const real_t g0 = g[b * s.d + x0], g1 = g[b * s.d + x1];
       const real_t p0 = p[b * s.d + x0], p1 = p[b * s.d + x1];
       grad_p[b * s.d + x0] = (1 - f) * g0 + f * g1;
       grad_p[b * s.d + x1] = f * g0 + (1 - f) * g1;
-      a[t] += Rotation<real_t>::flip_probability_d_theta(theta[t]) * (p1 - p0) * (g0 - g1);
+      a[t] += slopes[t] * (p1 - p0) * (g0 - g1);
     }
   };
   for_each_chunk(work, chunks, body);
@@ -79,7 +91,8 @@ at::Tensor markov_step_cpu(const at::Tensor& p, const at::Tensor& theta, int64_t
   const auto theta_c = theta.contiguous();
   auto out = at::empty_like(p_c);
   AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "markov_step_forward", [&] {
-    forward_kernel<scalar_t>(s, p_c.data_ptr<scalar_t>(), theta_c.data_ptr<scalar_t>(), out.data_ptr<scalar_t>());
+    forward_kernel<scalar_t>(s, p_c.data_ptr<scalar_t>(), theta_c.data_ptr<scalar_t>(), theta_c.numel(),
+                             out.data_ptr<scalar_t>());
   });
   return out;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../check.h"
+#include "../memory.h"
 #include "../parallel.h"
 #include "../qubit_index.h"
 
@@ -21,7 +22,7 @@ at::Tensor dephase_cpu(const at::Tensor& rho, int64_t target) {
   const int64_t n = check::density_batch(rho, "dephase");
   check::qubit(target, n, "dephase", "target");
   const auto in = rho.contiguous();
-  auto out = at::empty_like(in);
+  auto out = empty_large(in.sizes(), in.options());
   const int64_t d = rho.size(1), mask = index::qubit_mask(n, target);
   AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "dephase", [&] {
     const scalar_t* src = in.data_ptr<scalar_t>();
@@ -50,7 +51,7 @@ at::Tensor embed_ancillas_cpu(const at::Tensor& rho, int64_t n_aux) {
   check_ancilla_count(n, n_aux, "embed_ancillas");
   const auto in = rho.contiguous();
   const int64_t batch = rho.size(0), d = rho.size(1), big = d << n_aux;
-  auto out = at::zeros({batch, big, big}, rho.options());
+  auto out = empty_large({batch, big, big}, rho.options()).zero_();
   AT_DISPATCH_COMPLEX_TYPES(rho.scalar_type(), "embed_ancillas", [&] {
     const scalar_t* src = in.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
@@ -133,7 +134,7 @@ at::Tensor partial_trace_backward_cpu(const at::Tensor& grad, at::IntArrayRef ke
   const auto g = grad.contiguous();
   const int64_t batch = grad.size(0), d = int64_t{1} << n;
   const auto k = static_cast<int64_t>(layout.kept.size());
-  auto out = at::zeros({batch, d, d}, grad.options());
+  auto out = empty_large({batch, d, d}, grad.options()).zero_();
   AT_DISPATCH_COMPLEX_TYPES(grad.scalar_type(), "partial_trace_backward", [&] {
     const scalar_t* src = g.data_ptr<scalar_t>();
     scalar_t* dst = out.data_ptr<scalar_t>();
@@ -173,7 +174,7 @@ at::Tensor probs_backward_cpu(const at::Tensor& grad) {
   TORCH_CHECK(n <= kMaxQubits, "_probs_backward: grad has too many qubits (", n, ")");
   const auto g = grad.contiguous();
   const int64_t batch = grad.size(0), d = grad.size(1);
-  auto out = at::zeros({batch, d, d}, grad.options().dtype(c10::toComplexType(grad.scalar_type())));
+  auto out = empty_large({batch, d, d}, grad.options().dtype(c10::toComplexType(grad.scalar_type()))).zero_();
   AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "probs_backward", [&] {
     const scalar_t* src = g.data_ptr<scalar_t>();
     auto* dst = out.data_ptr<c10::complex<scalar_t>>();
