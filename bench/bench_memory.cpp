@@ -7,9 +7,9 @@
 // change the timings of the others. The probe fixes malloc's mmap threshold at
 // 64 KiB before anything is allocated (every tensor of that size or more is
 // then its own mapping, returned to the OS when freed, so the resident set
-// follows live memory), runs one warm-up call, resets the peak through
-// /proc/self/clear_refs, and reports VmHWM after the measured call minus
-// VmRSS before it.
+// follows live memory), runs without the ops' buffer pool, runs one warm-up
+// call, resets the peak through /proc/self/clear_refs, and reports VmHWM
+// after the measured call minus VmRSS before it.
 #include <malloc.h>
 #include <unistd.h>
 
@@ -55,10 +55,12 @@ std::string self_executable() {
   return std::string(path.data(), static_cast<size_t>(size));
 }
 
-// Runs the probe in a child process and returns the peak it prints.
+// Runs the probe in a child process and returns the peak it prints. The
+// child runs without the ops' buffer pool, which would otherwise keep the
+// warm-up's buffers resident and hide them from the measured call.
 double probe_in_child(int64_t blocks) {
-  const auto command = fmt::format("'{}' --memory-probe={} --threads={}", self_executable(), blocks,
-                                   default_threads());
+  const auto command = fmt::format("HQRN_BUFFER_POOL_MB=0 '{}' --memory-probe={} --threads={}", self_executable(),
+                                   blocks, default_threads());
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
   if (!pipe) throw std::runtime_error("cannot run " + command);
   double peak = -1;

@@ -6,6 +6,7 @@
 // kernel's cost depends on the target's stride); the baselines use the middle
 // target j = n/2 (their cost does not: the dense product never looks at j, and
 // the circuit touches every qubit as a control whatever j is).
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 
 #include "bench/bench.h"
@@ -17,14 +18,13 @@ namespace hqrn::bench {
 namespace {
 
 struct StepInput {
-  int64_t n;
   StepWeights weights;
-  torch::Tensor rho;                             // [B, d, d]
-  std::vector<torch::Tensor> theta, phi;         // per target, [2^(n-1)] in the real dtype
+  torch::Tensor rho;                      // [B, d, d]
+  std::vector<torch::Tensor> theta, phi;  // per target, [2^(n-1)] in the real dtype
 };
 
 StepInput make_input(int64_t n, torch::ScalarType dtype) {
-  StepInput s{n, random_weights(n), random_hermitian(kStepBatch, n, dtype), {}, {}};
+  StepInput s{random_weights(n), random_hermitian(kStepBatch, n, dtype), {}, {}};
   const auto real = c10::toRealValueType(dtype);
   for (int64_t j = 0; j < n; ++j) {
     s.theta.push_back(s.weights.theta[j].to(real).contiguous());
@@ -47,7 +47,7 @@ void bm_qrb(benchmark::State& state, int64_t n, torch::ScalarType dtype, bool ba
     grad_out = torch::randn_like(s.rho);
   }
   ThreadScope scope(threads);
-  for (auto _ : state) {
+  const auto sweep = [&] {
     for (int64_t j = 0; j < n; ++j) {
       auto out = hqrn::qrb_step(s.rho, s.theta[j], s.phi[j], j, true);
       if (backward) {
@@ -56,17 +56,30 @@ void bm_qrb(benchmark::State& state, int64_t n, torch::ScalarType dtype, bool ba
       }
       benchmark::DoNotOptimize(out);
     }
-  }
+  };
+  // Steady state, as in training: the first sweep takes the ops' output
+  // buffers from the system, later ones reuse them (torch_ext/memory.h).
+  sweep();
+  for (auto _ : state) sweep();
   state.counters["steps"] = static_cast<double>(n);
+  state.counters["threads"] = at::get_num_threads();  // in effect during the loop
 }
 
-// The copy floor: one read and one write of the state, into preallocated memory.
-void bm_copy(benchmark::State& state, int64_t n, torch::ScalarType dtype) {
+// The copy floors: one read and one write of the state, into preallocated
+// memory already touched (`copy`), or into a fresh tensor as every out-of-place
+// op must write (`clone`: adds the page faults of new memory; tensors of 32 MiB
+// and more are always fresh mappings under glibc's malloc).
+void bm_copy(benchmark::State& state, int64_t n, torch::ScalarType dtype, bool fresh) {
   const auto rho = random_hermitian(kStepBatch, n, dtype);
-  auto dst = torch::empty_like(rho);
+  auto dst = rho.clone();
   for (auto _ : state) {
-    dst.copy_(rho);
-    benchmark::DoNotOptimize(dst);
+    if (fresh) {
+      auto out = rho.clone();
+      benchmark::DoNotOptimize(out);
+    } else {
+      dst.copy_(rho);
+      benchmark::DoNotOptimize(dst);
+    }
     benchmark::ClobberMemory();
   }
   state.counters["steps"] = 1;
@@ -114,7 +127,10 @@ void register_step_benchmarks() {
     const auto t = dtype_name(dtype);
     for (int64_t n = 4; n <= 11; ++n) {
       // Grouped by (dtype, n) so that each ratio compares runs made close together.
-      configure(benchmark::RegisterBenchmark(fmt::format("copy/{}/n:{}", t, n).c_str(), bm_copy, n, dtype), false);
+      configure(benchmark::RegisterBenchmark(fmt::format("copy/{}/n:{}", t, n).c_str(), bm_copy, n, dtype, false),
+                false);
+      configure(benchmark::RegisterBenchmark(fmt::format("clone/{}/n:{}", t, n).c_str(), bm_copy, n, dtype, true),
+                false);
       configure(benchmark::RegisterBenchmark(fmt::format("qrb_fwd/{}/n:{}", t, n).c_str(), bm_qrb, n, dtype,
                                              false, 0), false);
       configure(benchmark::RegisterBenchmark(fmt::format("qrb_fwdbwd/{}/n:{}", t, n).c_str(), bm_qrb, n, dtype,

@@ -56,13 +56,13 @@ class Results:
     def counter(self, name, key):
         return self.r.get(name, {}).get("counters", {}).get(key)
 
+    def counter_values(self, prefix, key):
+        return {r["counters"][key] for name, r in self.r.items() if name.startswith(prefix) and key in r["counters"]}
+
     def per(self, name, key):
         """Time per unit named by a counter (steps, batch, ...)."""
         t, units = self.seconds(name), self.counter(name, key)
         return t / units if t is not None and units else None
-
-    def has(self, prefix):
-        return any(name.startswith(prefix) for name in self.r)
 
 
 def ratio(a, b):
@@ -95,46 +95,46 @@ def table(header, rows):
 
 
 def section_step(res):
-    out = ["## 1. One residual step against its baselines", "",
-           "Batch 8; time per step (real time). `qrb_step` forward / forward+backward (gradients of rho, "
-           "theta and phi for a fixed random upstream gradient) is averaged over every target j = 0..n-1; "
-           "the baselines use the middle target j = n/2. copy: `dst.copy_(rho)` into a preallocated tensor. "
-           "gates: the 3n one- and two-qubit gates of the spec's factorisation applied one at a time "
-           "(`apply_gate`: axes moved, matmul, moved back), then the dephasing. dense: "
-           "`U rho U^dagger` with the d x d multiplexed rotation, then the dephasing (n <= 10).", ""]
+    out = []
     for dt in DTYPES:
         rows = []
         for n in range(4, 12):
             k = f"{dt}/n:{n}"
-            copy, fwd, fb = (res.per(f"{kind}/{k}", "steps") for kind in ("copy", "qrb_fwd", "qrb_fwdbwd"))
-            gates, dense = res.per(f"gates/{k}", "steps"), res.per(f"dense/{k}", "steps")
-            if all(v is None for v in (copy, fwd, fb, gates, dense)):
+            copy, clone, fwd, fb, gates, dense = (res.per(f"{kind}/{k}", "steps") for kind in
+                                                  ("copy", "clone", "qrb_fwd", "qrb_fwdbwd", "gates", "dense"))
+            if all(v is None for v in (copy, clone, fwd, fb, gates, dense)):
                 continue
-            rows.append([n, fmt_time(copy), fmt_time(fwd), fmt_time(fb), fmt_time(gates), fmt_time(dense),
-                         fmt_ratio(ratio(fwd, copy)), fmt_ratio(ratio(fb, copy)), fmt_ratio(ratio(gates, fwd)),
-                         fmt_ratio(ratio(dense, fwd))])
+            rows.append([n] + [fmt_time(t) for t in (copy, clone, fwd, fb, gates, dense)] +
+                        [fmt_ratio(ratio(a, b)) for a, b in
+                         ((fwd, copy), (fb, copy), (fwd, clone), (gates, fwd), (dense, fwd))])
         if rows:
             out += [f"### {dt}", "",
-                    table(["n", "copy", "qrb fwd", "qrb fwd+bwd", "gates", "dense", "fwd / copy",
-                           "fwd+bwd / copy", "gates / fwd", "dense / fwd"], rows), ""]
+                    table(["n", "copy", "clone", "qrb fwd", "qrb fwd+bwd", "gates", "dense", "fwd / copy",
+                           "fwd+bwd / copy", "fwd / clone", "gates / fwd", "dense / fwd"], rows), ""]
+    if not out:
+        return []
     k = "c128/n:10"
-    fwd = res.per(f"qrb_fwd/{k}", "steps")
-    checks = [("qrb fwd / copy", ratio(fwd, res.per(f"copy/{k}", "steps")), "<= 2x"),
-              ("qrb fwd+bwd / copy", ratio(res.per(f"qrb_fwdbwd/{k}", "steps"), res.per(f"copy/{k}", "steps")),
-               "<= 5x"),
+    fwd, copy = res.per(f"qrb_fwd/{k}", "steps"), res.per(f"copy/{k}", "steps")
+    checks = [("qrb fwd / copy", ratio(fwd, copy), "<= 2x"),
+              ("qrb fwd+bwd / copy", ratio(res.per(f"qrb_fwdbwd/{k}", "steps"), copy), "<= 5x"),
               ("gates / qrb fwd", ratio(res.per(f"gates/{k}", "steps"), fwd), ">= 10x"),
               ("dense / qrb fwd", ratio(res.per(f"dense/{k}", "steps"), fwd), ">= 100x")]
     if any(v is not None for _, v, _ in checks):
         out += ["Issue targets at n = 10, complex128: " +
                 "; ".join(f"{what} {fmt_ratio(v)} (target {target})" for what, v, target in checks) + ".", ""]
-    return out
+    return ["## 1. One residual step against its baselines", "",
+            "Batch 8; time per step (real time). `qrb_step` forward / forward+backward (gradients of rho, "
+            "theta and phi for a fixed random upstream gradient) is averaged over every target j = 0..n-1; "
+            "the baselines use the middle target j = n/2. copy: `dst.copy_(rho)` into a preallocated tensor; "
+            "clone: `rho.clone()`, the same copy into fresh memory, which is what any out-of-place op "
+            "writes to (the difference is the cost of faulting in new pages). gates: the 3n one- and two-qubit "
+            "gates of the spec's factorisation applied one at a time (`apply_gate`: axes moved, matmul, moved "
+            "back), then the dephasing. dense: `U rho U^dagger` with the d x d multiplexed rotation, then the "
+            "dephasing. The baselines stop at n = 10 (about 20 s per call there).", ""] + out
 
 
 def section_model(res):
-    out = ["## 2. Whole network: coherence-aware vs dense execution", "",
-           "Entanglement HQRN: 2 data qubits + A ancillas, 2 branches, 2 blocks, linear readout, random "
-           "2-qubit density matrices (complex128); one forward (Mode::quantum) + cross-entropy + backward. "
-           "The same batch in both arms (a small one at A = 10, where dense is 12 qubits).", ""]
+    out = []
     rows = []
     for anc in (6, 8, 10):
         aware, dense = f"model/aware/anc:{anc}", f"model/dense/anc:{anc}"
@@ -145,7 +145,10 @@ def section_model(res):
                      fmt_time(res.seconds(aware)), fmt_time(res.per(dense, "batch")),
                      fmt_time(res.per(aware, "batch")), fmt_ratio(ratio(res.seconds(dense), res.seconds(aware)))])
     if rows:
-        out += [table(["ancillas", "qubits", "batch", "dense / batch", "aware / batch", "dense / sample",
+        out += ["Entanglement HQRN: 2 data qubits + A ancillas, 2 branches, 2 blocks, linear readout, random "
+                "2-qubit density matrices (complex128); one forward (Mode::quantum) + cross-entropy + backward. "
+                "The same batch in both arms (a small one at A = 10, where dense is 12 qubits).", "",
+                table(["ancillas", "qubits", "batch", "dense / batch", "aware / batch", "dense / sample",
                        "aware / sample", "aware speed-up"], rows), ""]
         speedup = ratio(res.seconds("model/dense/anc:8"), res.seconds("model/aware/anc:8"))
         if speedup is not None:
@@ -159,7 +162,7 @@ def section_model(res):
                 f"one pass over the {int(samples) if samples else '?'} training images.", "",
                 table(["classical analog", "HQRN, Mode::quantum, aware", "HQRN / classical"],
                       [[fmt_time(classical), fmt_time(quantum), fmt_ratio(ratio(quantum, classical))]]), ""]
-    return out
+    return ["## 2. Whole network: coherence-aware vs dense execution", ""] + out if out else []
 
 
 def section_memory(res):
@@ -179,9 +182,10 @@ def section_memory(res):
         previous = (blocks, peak)
     return ["## 3. Peak memory of forward + backward against depth", "",
             f"Dense-execution HQRN, 2 data qubits + 6 ancillas (8 qubits, 8 steps per block), 1 branch, "
-            f"batch 8. One state = B * 4^n * 16 bytes = {fmt_mib(state)} MiB. Peak = VmHWM after the call minus "
-            f"VmRSS before it, in the same process, with malloc's mmap threshold fixed at 64 KiB (so freed "
-            f"tensors leave the resident set) and the peak reset through /proc/self/clear_refs.", "",
+            f"batch 8. One state = B * 4^n * 16 bytes = {fmt_mib(state)} MiB. Each row is a fresh process "
+            f"(`hqrn_bench --memory-probe=BLOCKS`) with malloc's mmap threshold fixed at 64 KiB before anything "
+            f"is allocated (freed tensors leave the resident set); after one warm-up call the peak is reset "
+            f"through /proc/self/clear_refs, and peak = VmHWM after the measured call minus VmRSS before it.", "",
             table(["blocks", "peak above baseline (MiB)", "peak / state", "growth per block / state", "time"],
                   rows), ""]
 
@@ -199,9 +203,12 @@ def section_threads(res):
             rows.append(cells)
     if not rows:
         return []
+    # The thread count each arm actually ran with (LibTorch may cap a request).
+    in_effect = sorted(int(t) for t in res.counter_values("threads/", "threads"))
     return ["## 4. Thread scaling of qrb_step", "",
             "complex128, batch 8, time per step averaged over every target; `at::set_num_threads(1)` vs "
-            "`at::set_num_threads(2)` in the same process. Issue target: speed-up >= 1.6x for n >= 8.", "",
+            "`at::set_num_threads(2)` in the same process (thread counts in effect: "
+            f"{', '.join(map(str, in_effect)) or '?'}). Issue target: speed-up >= 1.6x for n >= 8.", "",
             table(["n", "fwd, 1 thread", "fwd, 2 threads", "fwd speed-up", "fwd+bwd, 1 thread",
                    "fwd+bwd, 2 threads", "fwd+bwd speed-up"], rows), ""]
 
@@ -212,9 +219,12 @@ def section_machine(context, command, seconds):
              f"- CPU: {cpu}, {context.get('num_cpus', '?')} logical cores"
              + (f" at {context['mhz_per_cpu']} MHz" if context.get("mhz_per_cpu") else ""),
              f"- LibTorch {context.get('libtorch', '?')}, {context.get('torch_threads', '?')} intra-op threads "
-             f"(unless a table says otherwise); build type {context.get('library_build_type', '?')} of Google "
-             f"Benchmark",
+             f"unless a table says otherwise (Google Benchmark library: {context.get('library_build_type', '?')} "
+             f"build, which affects only its own loop)",
              f"- Date: {context.get('date', '?')}, host {context.get('host_name', '?')}"]
+    if context.get("load_avg"):
+        # Other work on the machine shows up here: timings (thread scaling most) are only as quiet as the machine.
+        lines.append("- Load average at start: " + ", ".join(f"{x:.2f}" for x in context["load_avg"]))
     if command:
         lines.append(f"- Command: `{command}`")
     if context.get("command"):

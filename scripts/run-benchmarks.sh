@@ -7,7 +7,7 @@
 #                                  [--threads N] [-- EXTRA_HQRN_BENCH_ARGS...]
 #
 # Defaults: --out out/bench, every benchmark, --min-time 0.2, --threads 0 (all
-# cores). The full run takes about 10 minutes on 2 cores, plus the build.
+# cores). The full run takes about 5 minutes on 2 cores, plus the build.
 # --filter is Google Benchmark's regex over names such as qrb_fwd/c128/n:10,
 # model/aware/anc:8, memory/dense/blocks:4 (e.g. '^(copy|qrb_fwd)/c128/').
 set -euo pipefail

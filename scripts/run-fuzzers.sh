@@ -10,7 +10,7 @@ seconds="${1:-60}"
 "$root/scripts/install-deps.sh"
 command -v clang++ >/dev/null || { sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"; $sudo_cmd apt-get install -y -q clang libclang-rt-14-dev; }
 build="${HQRN_FUZZ_BUILD_DIR:-$root/build-fuzz}"
-cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DHQRN_FUZZ=ON -DHQRN_BUILD_TESTS=OFF \
+cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DHQRN_FUZZ=ON -DHQRN_BUILD_TESTS=OFF -DHQRN_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j"$(nproc)" --target fuzz_classical_csv fuzz_state_csv fuzz_checkpoint
 work="${HQRN_FUZZ_WORK:-$build/work}"

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <map>
+#include <iterator>
+#include <list>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -40,17 +42,19 @@ void* allocate_fresh(std::size_t bytes) {
   return p;
 }
 
-// Buffers of dead tensors, by size. Never destroyed: tensors may die after
+// Buffers of dead tensors, most recently returned last. When the pool is
+// over capacity the oldest go back to the system, so a run that moves on to
+// other sizes does not keep stale ones. Never destroyed: tensors may die after
 // static destructors have run.
 class BufferPool {
  public:
   void* take(std::size_t bytes) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      const auto it = free_.find(bytes);
-      if (it != free_.end()) {
-        void* p = it->second;
-        free_.erase(it);
+      for (auto it = free_.rbegin(); it != free_.rend(); ++it) {
+        if (it->bytes != bytes) continue;
+        void* p = it->data;
+        free_.erase(std::next(it).base());
         held_ -= bytes;
         return p;
       }
@@ -59,20 +63,31 @@ class BufferPool {
   }
 
   void give(void* p, std::size_t bytes) {
+    std::vector<void*> released;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (held_ + bytes <= capacity_) {
-        free_.emplace(bytes, p);
+      if (bytes > capacity_) {
+        released.push_back(p);
+      } else {
+        free_.push_back({bytes, p});
         held_ += bytes;
-        return;
+        while (held_ > capacity_) {
+          released.push_back(free_.front().data);
+          held_ -= free_.front().bytes;
+          free_.pop_front();
+        }
       }
     }
-    std::free(p);
+    for (void* q : released) std::free(q);
   }
 
  private:
+  struct Buffer {
+    std::size_t bytes;
+    void* data;
+  };
   std::mutex mutex_;
-  std::multimap<std::size_t, void*> free_;
+  std::list<Buffer> free_;
   std::size_t held_ = 0;
   const std::size_t capacity_ = pool_capacity();
 };
