@@ -9,6 +9,8 @@
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 
+#include <functional>
+
 #include "bench/bench.h"
 #include "bench/circuit.h"
 #include "torch_ext/ops.h"
@@ -85,36 +87,40 @@ void bm_copy(benchmark::State& state, int64_t n, torch::ScalarType dtype, bool f
   state.counters["steps"] = 1;
 }
 
-void bm_dense(benchmark::State& state, int64_t n, torch::ScalarType dtype) {
-  const auto s = make_input(n, dtype);
-  const int64_t j = n / 2;
-  const auto u = dense_rotation(s.weights, j, dtype);
-  const auto mask = dephasing_mask(n, j, dtype);
-  for (auto _ : state) {
-    auto out = dense_step(s.rho, u, mask);
-    benchmark::DoNotOptimize(out);
-  }
-  state.counters["steps"] = 1;
-}
+// The baselines, on the middle target: the dense product U rho U^dagger
+// (U built once), or the spec's circuit gate by gate; then the dephasing.
+enum class Baseline { dense, gates };
 
-void bm_gates(benchmark::State& state, int64_t n, torch::ScalarType dtype) {
+void bm_baseline(benchmark::State& state, int64_t n, torch::ScalarType dtype, Baseline kind) {
   const auto s = make_input(n, dtype);
   const int64_t j = n / 2;
-  const auto gates = step_circuit(s.weights, j, dtype);
   const auto mask = dephasing_mask(n, j, dtype);
+  std::function<torch::Tensor()> step;
+  if (kind == Baseline::dense) {
+    step = [&s, &mask, u = dense_rotation(s.weights, j, dtype)] { return dense_step(s.rho, u, mask); };
+  } else {
+    const auto gates = step_circuit(s.weights, j, dtype);
+    state.counters["gates"] = static_cast<double>(gates.size());
+    step = [&s, &mask, gates] { return circuit_step(s.rho, gates, mask); };
+  }
   for (auto _ : state) {
-    auto out = circuit_step(s.rho, gates, mask);
+    auto out = step();
     benchmark::DoNotOptimize(out);
   }
   state.counters["steps"] = 1;
-  state.counters["gates"] = static_cast<double>(gates.size());
 }
 
 // Real time (the kernels are multi-threaded), milliseconds; slow cases run a
 // single iteration so that the whole harness stays within minutes on 2 cores.
+// The others are repeated three times and reported as medians: on a shared
+// 2-core machine a single sample of a multi-threaded run is easily off by 1.5x.
 benchmark::internal::Benchmark* configure(benchmark::internal::Benchmark* b, bool single_iteration) {
   b->UseRealTime()->Unit(benchmark::kMillisecond);
-  if (single_iteration) b->Iterations(1);
+  if (single_iteration) {
+    b->Iterations(1);
+  } else {
+    b->Repetitions(3)->ReportAggregatesOnly(true);
+  }
   return b;
 }
 
@@ -138,9 +144,11 @@ void register_step_benchmarks() {
       // The baselines stop at n = 10 (about 20 s per call there on 2 cores, 4x
       // and 8x that at n = 11) to keep the whole run within minutes.
       if (n <= 10) {
-        configure(benchmark::RegisterBenchmark(fmt::format("gates/{}/n:{}", t, n).c_str(), bm_gates, n, dtype),
+        configure(benchmark::RegisterBenchmark(fmt::format("gates/{}/n:{}", t, n).c_str(), bm_baseline, n, dtype,
+                                               Baseline::gates),
                   n >= 9);
-        configure(benchmark::RegisterBenchmark(fmt::format("dense/{}/n:{}", t, n).c_str(), bm_dense, n, dtype),
+        configure(benchmark::RegisterBenchmark(fmt::format("dense/{}/n:{}", t, n).c_str(), bm_baseline, n, dtype,
+                                               Baseline::dense),
                   n >= 8);
       }
     }
