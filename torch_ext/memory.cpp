@@ -1,6 +1,7 @@
 #include "torch_ext/memory.h"
 
 #include <c10/util/Exception.h>
+#include <c10/util/accumulate.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -106,9 +107,7 @@ constexpr bool kPoolEnabled = true;
 }  // namespace
 
 at::Tensor empty_large(at::IntArrayRef shape, const at::TensorOptions& options) {
-  int64_t numel = 1;
-  for (const auto s : shape) numel *= s;
-  const auto bytes = static_cast<std::size_t>(numel) * options.dtype().itemsize();
+  const auto bytes = static_cast<std::size_t>(c10::multiply_integers(shape)) * options.dtype().itemsize();
   if (!kPoolEnabled || bytes < kPooledBytes || !options.device().is_cpu()) return at::empty(shape, options);
   const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
   void* p = pool().take(rounded);

@@ -163,7 +163,8 @@ void backward_kernel(const StepLayout& l, int64_t batch, const RotationTable<rea
   }
 }
 
-// Runs `body.template operator()<coherent, output>()` for the runtime choice.
+// Calls body(coherent, output) with both as compile-time constants
+// (std::integral_constant) for the runtime choice.
 template <typename Body>
 void with_variant(bool coherent, Output output, const Body& body) {
   if (!coherent) return body(std::false_type{}, std::integral_constant<Output, Output::dephased>{});
@@ -268,13 +269,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> qrb_step_backward_cpu(const at::T
 
 constexpr const char* kAwareOp = "aware_step";
 
-struct AwareShape {
-  int64_t n;
-  std::vector<int64_t> diagonal;
+// A checked aware_step call: where its blocks live and its output's shape
+// (the layout alone decides whether the target is already diagonal).
+struct AwareCall {
+  StepLayout layout;
   std::vector<int64_t> out_shape;
 };
 
-AwareShape check_aware(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi, int64_t target,
+AwareCall prepare_aware(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi, int64_t target,
                        at::IntArrayRef diagonal) {
   check::cpu_tensor(blocks, kAwareOp, "blocks");
   TORCH_CHECK(blocks.dim() == 4, kAwareOp, ": blocks must have shape [B, 2^|D|, 2^m, 2^m], got ", blocks.sizes());
@@ -294,29 +296,28 @@ AwareShape check_aware(const at::Tensor& blocks, const at::Tensor& theta, const 
   const auto real_type = c10::toRealValueType(blocks.scalar_type());
   check::angle_table(theta, blocks.size(0), n, real_type, kAwareOp, "theta");
   check::angle_table(phi, blocks.size(0), n, real_type, kAwareOp, "phi");
-  std::vector<int64_t> out_shape = blocks.sizes().vec();
-  if (!std::binary_search(list.begin(), list.end(), target)) {
-    out_shape[1] *= 2;
-    out_shape[2] /= 2;
-    out_shape[3] /= 2;
+  AwareCall call{aware_layout(n, target, list), blocks.sizes().vec()};
+  if (call.layout.coherent) {  // the target is measured: it joins D
+    call.out_shape[1] *= 2;
+    call.out_shape[2] /= 2;
+    call.out_shape[3] /= 2;
   }
-  return {n, std::move(list), std::move(out_shape)};
+  return call;
 }
 
 at::Tensor aware_step_cpu(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi, int64_t target,
                           at::IntArrayRef diagonal) {
-  const auto shape = check_aware(blocks, theta, phi, target, diagonal);
-  return run_forward(aware_layout(shape.n, target, shape.diagonal), blocks, theta, phi, Output::dephased,
-                     shape.out_shape);
+  const auto call = prepare_aware(blocks, theta, phi, target, diagonal);
+  return run_forward(call.layout, blocks, theta, phi, Output::dephased, call.out_shape);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> aware_step_backward_cpu(const at::Tensor& grad,
                                                                        const at::Tensor& blocks,
                                                                        const at::Tensor& theta, const at::Tensor& phi,
                                                                        int64_t target, at::IntArrayRef diagonal) {
-  const auto shape = check_aware(blocks, theta, phi, target, diagonal);
-  check_grad(grad, shape.out_shape, blocks, "_aware_step_backward");
-  return run_backward(aware_layout(shape.n, target, shape.diagonal), grad, blocks, theta, phi, Output::dephased);
+  const auto call = prepare_aware(blocks, theta, phi, target, diagonal);
+  check_grad(grad, call.out_shape, blocks, "_aware_step_backward");
+  return run_backward(call.layout, grad, blocks, theta, phi, Output::dephased);
 }
 
 }  // namespace
