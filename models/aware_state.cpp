@@ -1,4 +1,5 @@
 #include "models/aware_state.h"
+#include "models/errors.h"
 
 #include "torch_ext/ops.h"
 #include "torch_ext/qubit_index.h"
@@ -11,11 +12,12 @@ namespace hqrn {
 namespace {
 
 int64_t log2_exact(int64_t size, const char* what) {
-  if (size < 1 || (size & (size - 1)) != 0) {
-    throw std::invalid_argument(std::string("AwareState: ") + what + " has size " + std::to_string(size) +
+  const int64_t n = index::qubits_of_dimension(size);
+  if (n < 0) {
+    throw InvalidInput(std::string("AwareState: ") + what + " has size " + std::to_string(size) +
                                 ", not a power of two");
   }
-  return static_cast<int64_t>(__builtin_ctzll(static_cast<uint64_t>(size)));
+  return n;
 }
 
 // Basis index of entry (a, r) of the aware layout: [2^|D|, 2^m], int64.
@@ -44,7 +46,7 @@ AwareState normalised(AwareState state) {
 }  // namespace
 
 AwareState AwareState::from_data_state(const torch::Tensor& rho_data, int64_t ancillas) {
-  TORCH_CHECK(rho_data.dim() == 3 && rho_data.is_complex(), "AwareState: expected complex states [B, d, d], got ",
+  require(rho_data.dim() == 3 && rho_data.is_complex(), "AwareState: expected complex states [B, d, d], got ",
               rho_data.sizes(), " ", rho_data.scalar_type());
   AwareState state;
   const int64_t data_qubits = log2_exact(rho_data.size(1), "the data register");
@@ -62,7 +64,7 @@ AwareState AwareState::from_data_state(const torch::Tensor& rho_data, int64_t an
 }
 
 AwareState AwareState::from_distribution(const torch::Tensor& p) {
-  TORCH_CHECK(p.dim() == 2 && !p.is_complex(), "AwareState: expected real probability vectors [B, d], got ",
+  require(p.dim() == 2 && !p.is_complex(), "AwareState: expected real probability vectors [B, d], got ",
               p.sizes(), " ", p.scalar_type());
   AwareState state;
   state.qubits = log2_exact(p.size(1), "the probability vector");
@@ -72,7 +74,7 @@ AwareState AwareState::from_distribution(const torch::Tensor& p) {
 }
 
 AwareState AwareState::from_dense(const torch::Tensor& rho, std::vector<int64_t> diagonal) {
-  TORCH_CHECK(rho.dim() == 3 && rho.is_complex(), "AwareState: expected complex states [B, d, d], got ",
+  require(rho.dim() == 3 && rho.is_complex(), "AwareState: expected complex states [B, d, d], got ",
               rho.sizes(), " ", rho.scalar_type());
   AwareState state;
   state.qubits = log2_exact(rho.size(1), "the register");

@@ -1,16 +1,14 @@
 #include "models/config.h"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <stdexcept>
+
+#include "models/errors.h"
+#include "torch_ext/limits.h"
 
 namespace hqrn {
-
-namespace {
-// Dense density matrices of this many qubits already need gigabytes.
-constexpr int64_t kMaxQubits = 14;
-}  // namespace
 
 std::string to_string(Readout readout) {
   switch (readout) {
@@ -25,7 +23,125 @@ Readout parse_readout(const std::string& name) {
   if (name == "born") return Readout::born;
   if (name == "linear") return Readout::linear;
   if (name == "mlp") return Readout::mlp;
-  throw std::invalid_argument("unknown readout '" + name + "' (expected born, linear or mlp)");
+  throw InvalidInput("unknown readout '" + name + "' (expected born, linear or mlp)");
+}
+
+namespace {
+
+// The field types' JSON and text forms, one overload set per type.
+nlohmann::json json_value(int64_t v) { return v; }
+nlohmann::json json_value(double v) { return v; }
+nlohmann::json json_value(bool v) { return v; }
+nlohmann::json json_value(Readout v) { return to_string(v); }
+
+void read_json(const nlohmann::json& j, int64_t& v) { v = j.get<int64_t>(); }
+void read_json(const nlohmann::json& j, double& v) { v = j.get<double>(); }
+void read_json(const nlohmann::json& j, bool& v) { v = j.get<bool>(); }
+void read_json(const nlohmann::json& j, Readout& v) { v = parse_readout(j.get<std::string>()); }
+
+std::string text_value(int64_t v) { return std::to_string(v); }
+std::string text_value(double v) { return fmt::format("{}", v); }  // shortest exact form
+std::string text_value(bool v) { return v ? "true" : "false"; }
+std::string text_value(Readout v) { return to_string(v); }
+
+// Whole-string parses: "3x", "" and out-of-range numbers are errors.
+bool read_text(const std::string& t, int64_t& v) {
+  size_t used = 0;
+  try {
+    v = std::stoll(t, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return used == t.size();
+}
+bool read_text(const std::string& t, double& v) {
+  size_t used = 0;
+  try {
+    v = std::stod(t, &used);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return used == t.size();
+}
+bool read_text(const std::string& t, bool& v) {
+  if (t == "true" || t == "1") return v = true, true;
+  if (t == "false" || t == "0") return v = false, true;
+  return false;
+}
+const char* kind_of(int64_t) { return "an integer"; }
+const char* kind_of(double) { return "a number"; }
+const char* kind_of(bool) { return "true or false"; }
+const char* kind_of(Readout) { return "a readout"; }
+
+bool read_text(const std::string& t, Readout& v) {
+  v = parse_readout(t);
+  return true;
+}
+
+}  // namespace
+
+const std::vector<ConfigField>& NetworkConfig::fields() {
+#define HQRN_FIELD_INFO(type, name, init, help, flag) ConfigField{#name, help, flag},
+  static const std::vector<ConfigField> list{HQRN_NETWORK_CONFIG_FIELDS(HQRN_FIELD_INFO)};
+#undef HQRN_FIELD_INFO
+  return list;
+}
+
+NetworkConfig& NetworkConfig::set(const std::string& field, const std::string& text) {
+#define HQRN_SET_FIELD(type, name, init, help, flag)                                                       \
+  if (field == #name) {                                                                                    \
+    if (!read_text(text, name##_))                                                                         \
+      throw InvalidInput("network config: " #name " = '" + text + "' is not " + kind_of(name##_));       \
+    return *this;                                                                                          \
+  }
+  HQRN_NETWORK_CONFIG_FIELDS(HQRN_SET_FIELD)
+#undef HQRN_SET_FIELD
+  throw InvalidInput("network config: unknown field '" + field + "'");
+}
+
+bool NetworkConfig::operator==(const NetworkConfig& other) const {
+#define HQRN_FIELD_EQUAL(type, name, init, help, flag) \
+  if (!(name##_ == other.name##_)) return false;
+  HQRN_NETWORK_CONFIG_FIELDS(HQRN_FIELD_EQUAL)
+#undef HQRN_FIELD_EQUAL
+  return true;
+}
+
+std::string NetworkConfig::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+#define HQRN_FIELD_TO_JSON(type, name, init, help, flag) j[#name] = json_value(name##_);
+  HQRN_NETWORK_CONFIG_FIELDS(HQRN_FIELD_TO_JSON)
+#undef HQRN_FIELD_TO_JSON
+  return j.dump();
+}
+
+std::string NetworkConfig::summary() const {
+  std::string out;
+#define HQRN_FIELD_SUMMARY(type, name, init, help, flag) \
+  out += (out.empty() ? "" : " ") + std::string(#name "=") + text_value(name##_);
+  HQRN_NETWORK_CONFIG_FIELDS(HQRN_FIELD_SUMMARY)
+#undef HQRN_FIELD_SUMMARY
+  return out;
+}
+
+NetworkConfig NetworkConfig::from_json(const std::string& text) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInput(std::string("network config is not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw InvalidInput("network config is not a JSON object");
+  NetworkConfig c;
+  try {
+#define HQRN_FIELD_FROM_JSON(type, name, init, help, flag) read_json(j.at(#name), c.name##_);
+    HQRN_NETWORK_CONFIG_FIELDS(HQRN_FIELD_FROM_JSON)
+#undef HQRN_FIELD_FROM_JSON
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidInput(std::string("network config is missing a field or has a wrong type: ") + e.what());
+  }
+  c.validate();
+  return c;
 }
 
 int64_t NetworkConfig::readout_width() const {
@@ -36,7 +152,7 @@ int64_t NetworkConfig::readout_width() const {
 }
 
 void NetworkConfig::validate() const {
-  const auto fail = [](const std::string& what) { throw std::invalid_argument("network config: " + what); };
+  const auto fail = [](const std::string& what) { throw InvalidInput("network config: " + what); };
   if (data_qubits_ < 0 || ancillas_ < 0) fail("data_qubits and ancillas must be >= 0");
   if (qubits() < 1 || qubits() > kMaxQubits)
     fail("data_qubits + ancillas = " + std::to_string(qubits()) + " must be in 1.." + std::to_string(kMaxQubits));
@@ -54,44 +170,6 @@ void NetworkConfig::validate() const {
   if (readout_ == Readout::mlp && (hidden_ < 1 || hidden_layers_ < 1))
     fail("hidden and hidden_layers must be >= 1 for the mlp readout");
   if (!std::isfinite(init_std_) || init_std_ < 0) fail("init_std must be finite and >= 0");
-}
-
-std::string NetworkConfig::to_json() const {
-  nlohmann::json j = {{"data_qubits", data_qubits_}, {"ancillas", ancillas_},   {"features", features_},
-                      {"feature_scale", feature_scale_},
-                      {"blocks", blocks_},           {"branches", branches_},   {"classes", classes_},
-                      {"readout", to_string(readout_)}, {"readout_qubits", readout_qubits_},
-                      {"hidden", hidden_},           {"hidden_layers", hidden_layers_}, {"init_std", init_std_},           {"log_readout", log_readout_}};
-  return j.dump();
-}
-
-NetworkConfig NetworkConfig::from_json(const std::string& text) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("network config is not valid JSON: ") + e.what());
-  }
-  NetworkConfig c;
-  try {
-    c.data_qubits(j.at("data_qubits").get<int64_t>())
-        .ancillas(j.at("ancillas").get<int64_t>())
-        .features(j.at("features").get<int64_t>())
-        .feature_scale(j.at("feature_scale").get<double>())
-        .blocks(j.at("blocks").get<int64_t>())
-        .branches(j.at("branches").get<int64_t>())
-        .classes(j.at("classes").get<int64_t>())
-        .readout(parse_readout(j.at("readout").get<std::string>()))
-        .readout_qubits(j.at("readout_qubits").get<int64_t>())
-        .hidden(j.at("hidden").get<int64_t>())
-        .hidden_layers(j.at("hidden_layers").get<int64_t>())
-        .init_std(j.at("init_std").get<double>())
-        .log_readout(j.at("log_readout").get<bool>());
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(std::string("network config is missing a field or has a wrong type: ") + e.what());
-  }
-  c.validate();
-  return c;
 }
 
 }  // namespace hqrn

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hqrn {
 
@@ -19,40 +20,57 @@ enum class Readout {
 std::string to_string(Readout readout);
 Readout parse_readout(const std::string& name);
 
+// The fields of NetworkConfig, declared once: (type, name, default, help,
+// exposed as a `hqrn train --name-with-dashes` flag). This list alone drives
+// the members, the JSON of checkpoints, equality, the printed summary and
+// the CLI flags, so a new field is one line here (plus its validation).
+#define HQRN_NETWORK_CONFIG_FIELDS(X)                                                                        \
+  X(int64_t, data_qubits, 2, "Data qubits: the input state's register, or the encoded neurons", true)       \
+  X(int64_t, ancillas, 0, "Ancilla neurons, starting in |0>, after the data qubits", true)                 \
+  X(int64_t, features, 0, "Classical input features (0: the input is a state)", false)                     \
+  X(double, feature_scale, 1.0, "Features are multiplied by this before the encoder", false)               \
+  X(int64_t, blocks, 1, "Residual blocks per branch", true)                                                \
+  X(int64_t, branches, 1, "Branches (measurement settings)", true)                                         \
+  X(int64_t, classes, 2, "Classes", false)                                                                 \
+  X(Readout, readout, Readout::linear, "Readout head: born | linear | mlp", true)                           \
+  X(int64_t, readout_qubits, 0, "Qubits read out, the last ones (0: ceil(log2(classes)))", true)           \
+  X(int64_t, hidden, 32, "Hidden units of the mlp readout", true)                                          \
+  X(int64_t, hidden_layers, 1, "Hidden layers of the mlp readout", true)                                   \
+  X(double, init_std, 0.1, "Standard deviation of the initial block weights (small: near the identity)", true) \
+  X(bool, log_readout, false, "Feed log-probabilities instead of probabilities to the hybrid heads", false)
+
+// One field's description, for generic code (CLI flags, summaries).
+struct ConfigField {
+  std::string name;  // JSON key; the CLI flag is --name with '_' as '-'
+  std::string help;
+  bool flag = false;
+};
+
 // Registers: `data_qubits` receive the input (a state, or classical features
 // through the angle encoder when `features` > 0), followed by `ancillas`
 // neurons starting in |0>.
 struct NetworkConfig {
-  TORCH_ARG(int64_t, data_qubits) = 2;
-  TORCH_ARG(int64_t, ancillas) = 0;
-  // Number of classical input features (0: the input is a state).
-  TORCH_ARG(int64_t, features) = 0;
-  // Features are multiplied by this before the encoder (e.g. 1/16 for 0..16 pixels).
-  TORCH_ARG(double, feature_scale) = 1.0;
-  TORCH_ARG(int64_t, blocks) = 1;
-  TORCH_ARG(int64_t, branches) = 1;
-  TORCH_ARG(int64_t, classes) = 2;
-  TORCH_ARG(Readout, readout) = Readout::linear;
-  // Qubits read out at the end (the last ones); 0 means ceil(log2(classes)).
-  TORCH_ARG(int64_t, readout_qubits) = 0;
-  TORCH_ARG(int64_t, hidden) = 32;
-  // Hidden layers of the mlp readout.
-  TORCH_ARG(int64_t, hidden_layers) = 1;
-  // Standard deviation of the initial block weights W, b, V, a; small values
-  // start every block near the identity (the skip connection).
-  TORCH_ARG(double, init_std) = 0.1;
-  // Feed log-probabilities instead of probabilities to the hybrid heads.
-  TORCH_ARG(bool, log_readout) = false;
+#define HQRN_DECLARE_CONFIG_FIELD(type, name, init, help, flag) TORCH_ARG(type, name) = init;
+  HQRN_NETWORK_CONFIG_FIELDS(HQRN_DECLARE_CONFIG_FIELD)
+#undef HQRN_DECLARE_CONFIG_FIELD
 
  public:
   int64_t qubits() const { return data_qubits_ + ancillas_; }
   int64_t readout_width() const;  // readout_qubits with the default resolved
-  // Raises std::invalid_argument naming the first inconsistent field.
+  // Raises InvalidInput naming the first inconsistent field.
   void validate() const;
+
+  static const std::vector<ConfigField>& fields();
+  // Sets one field from its text form (CLI); raises InvalidInput naming the
+  // field when the name is unknown or the text is not a value of its type.
+  NetworkConfig& set(const std::string& name, const std::string& text);
 
   std::string to_json() const;
   static NetworkConfig from_json(const std::string& text);
-  bool operator==(const NetworkConfig& other) const { return to_json() == other.to_json(); }
+  // "data_qubits=2 ancillas=0 ...", every field in declaration order.
+  std::string summary() const;
+  bool operator==(const NetworkConfig& other) const;
+  bool operator!=(const NetworkConfig& other) const { return !(*this == other); }
 };
 
 }  // namespace hqrn

@@ -1,4 +1,5 @@
 #include "models/network.h"
+#include "models/errors.h"
 
 #include "models/mlp.h"
 #include "torch_ext/ops.h"
@@ -18,7 +19,7 @@ std::string to_string(Mode mode) { return mode == Mode::quantum ? "quantum" : "c
 Mode parse_mode(const std::string& name) {
   if (name == "quantum") return Mode::quantum;
   if (name == "classical") return Mode::classical;
-  throw std::invalid_argument("unknown mode '" + name + "' (expected quantum or classical)");
+  throw InvalidInput("unknown mode '" + name + "' (expected quantum or classical)");
 }
 
 std::string to_string(Execution execution) { return execution == Execution::aware ? "aware" : "dense"; }
@@ -26,7 +27,7 @@ std::string to_string(Execution execution) { return execution == Execution::awar
 Execution parse_execution(const std::string& name) {
   if (name == "aware") return Execution::aware;
   if (name == "dense") return Execution::dense;
-  throw std::invalid_argument("unknown execution '" + name + "' (expected aware or dense)");
+  throw InvalidInput("unknown execution '" + name + "' (expected aware or dense)");
 }
 
 AngleEncoderImpl::AngleEncoderImpl(int64_t features, int64_t qubits)
@@ -113,20 +114,20 @@ torch::ScalarType ResidualNetworkImpl::real_dtype() const {
 }
 
 torch::Tensor ResidualNetworkImpl::check_input(const torch::Tensor& input) const {
-  TORCH_CHECK(input.defined(), "network input is undefined");
+  require(input.defined(), "network input is undefined");
   const int64_t dd = int64_t{1} << config_.data_qubits();
   if (config_.features() > 0) {
-    TORCH_CHECK(input.dim() == 2 && input.size(1) == config_.features() && !input.is_complex(),
+    require(input.dim() == 2 && input.size(1) == config_.features() && !input.is_complex(),
                 "network input: expected real features [B, ", config_.features(), "], got ", input.sizes(), " ",
                 input.scalar_type());
   } else {
     const bool state = input.dim() == 3 && input.size(1) == dd && input.size(2) == dd;
     const bool distribution = input.dim() == 2 && input.size(1) == dd && !input.is_complex();
-    TORCH_CHECK(state || distribution, "network input: expected ", config_.data_qubits(),
+    require(state || distribution, "network input: expected ", config_.data_qubits(),
                 "-qubit density matrices [B, ", dd, ", ", dd, "] or probability vectors [B, ", dd, "], got ",
                 input.sizes(), " ", input.scalar_type());
   }
-  TORCH_CHECK(input.size(0) >= 1, "network input: empty batch");
+  require(input.size(0) >= 1, "network input: empty batch");
   return input;
 }
 

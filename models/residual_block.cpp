@@ -1,4 +1,5 @@
 #include "models/residual_block.h"
+#include "models/errors.h"
 
 #include "torch_ext/ops.h"
 #include "torch_ext/qubit_index.h"
@@ -29,13 +30,13 @@ torch::Tensor control_bits(int64_t n) {
 QuantumResidualBlockImpl::QuantumResidualBlockImpl(const ResidualBlockOptions& options)
     : options_(options), targets_(options.targets()) {
   const int64_t n = options.qubits();
-  if (n < 1) throw std::invalid_argument("QuantumResidualBlock: qubits must be >= 1");
+  if (n < 1) throw InvalidInput("QuantumResidualBlock: qubits must be >= 1");
   if (targets_.empty()) {
     for (int64_t j = 0; j < n; ++j) targets_.push_back(j);
   }
   for (const auto j : targets_) {
     if (j < 0 || j >= n)
-      throw std::invalid_argument("QuantumResidualBlock: target " + std::to_string(j) + " out of range");
+      throw InvalidInput("QuantumResidualBlock: target " + std::to_string(j) + " out of range");
   }
   const double s = options.init_std();
   W = register_parameter("W", torch::randn({n, n}, torch::kFloat64) * s);

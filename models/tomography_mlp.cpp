@@ -1,4 +1,5 @@
 #include "models/tomography_mlp.h"
+#include "models/errors.h"
 
 #include "models/mlp.h"
 
@@ -10,7 +11,7 @@ TomographyMLPImpl::TomographyMLPImpl(int64_t features, int64_t hidden, int64_t l
 }
 
 torch::Tensor TomographyMLPImpl::forward(const torch::Tensor& pauli_features) {
-  TORCH_CHECK(pauli_features.dim() == 2 && pauli_features.size(1) == features_, "TomographyMLP: expected features [B, ",
+  require(pauli_features.dim() == 2 && pauli_features.size(1) == features_, "TomographyMLP: expected features [B, ",
               features_, "], got ", pauli_features.sizes());
   return mlp->forward(pauli_features.to(torch::kFloat64));
 }

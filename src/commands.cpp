@@ -13,6 +13,7 @@
 #include "src/data/csv.h"
 #include "src/data/digits.h"
 #include "src/data/state_csv.h"
+#include "torch_ext/qubit_index.h"
 
 namespace hqrn {
 
@@ -47,7 +48,7 @@ std::pair<torch::Tensor, torch::Tensor> load_inputs_for(const NetworkConfig& con
   if (s.states.size(1) != dim) {
     throw std::runtime_error(fmt::format("{}: states have dimension {} ({} qubits) but the model's data register has "
                                          "{} qubits (dimension {})",
-                                         path, s.states.size(1), __builtin_ctzll(s.states.size(1)),
+                                         path, s.states.size(1), index::qubits_of_dimension(s.states.size(1)),
                                          config.data_qubits(), dim));
   }
   return {s.states, s.labels};
@@ -61,20 +62,48 @@ void check_labels(const torch::Tensor& labels, int64_t classes, const std::strin
   }
 }
 
+// Training that cannot move the loss is refused before it starts, with the
+// same answer in every execution: the quantum-only weights V, a act only
+// through coherences, and a network fed diagonal states has none.
+void check_trainable(const ResidualNetworkImpl& model, const TrainCommand& cmd, Mode mode, const TaskData& task) {
+  if (!cmd.freeze_classical) return;
+  if (model.quantum_parameters().empty()) {
+    throw std::invalid_argument(
+        "train: --freeze-classical leaves nothing to train: the network has no residual blocks, so no "
+        "quantum-only weights V, a");
+  }
+  if (mode == Mode::classical) {
+    throw std::invalid_argument(
+        "train: --freeze-classical with --mode classical trains nothing: classical mode runs on probability "
+        "vectors, where the quantum-only weights V, a never act; use --mode quantum");
+  }
+  std::string why;
+  if (model.config().features() > 0) {
+    why = "its input is classical features, which the angle encoder prepares as diagonal (computational-basis) "
+          "states";
+  } else {
+    const auto& x = task.x_train;
+    const bool diagonal =
+        x.dim() == 2 || (x - torch::diag_embed(x.diagonal(0, 1, 2))).abs().max().item<double>() == 0;
+    if (diagonal) why = "every training state is diagonal (a classical distribution)";
+  }
+  if (!why.empty()) {
+    throw std::invalid_argument(fmt::format(
+        "train: --freeze-classical trains only the quantum-only weights V, a, but no quantum input reaches this "
+        "network: {}. On diagonal inputs the HQRN equals its classical analog exactly for every value of V and a "
+        "(the exactness theorem, docs/model.md), so they have no effect and their gradient is zero. Train the "
+        "classical weights instead (drop --freeze-classical), or fine-tune on quantum states (--task "
+        "entanglement, or --data with a state CSV)",
+        why));
+  }
+}
+
 }  // namespace
 
-NetworkConfig ShapeFlags::apply(NetworkConfig c) const {
-  if (blocks >= 0) c.blocks(blocks);
-  if (ancillas >= 0) c.ancillas(ancillas);
-  if (branches >= 0) c.branches(branches);
-  if (readout_qubits >= 0) c.readout_qubits(readout_qubits);
-  if (hidden >= 0) c.hidden(hidden);
-  if (hidden_layers >= 0) c.hidden_layers(hidden_layers);
-  if (init_std >= 0) c.init_std(init_std);
-  if (data_qubits >= 0) c.data_qubits(data_qubits);
-  if (!readout.empty()) c.readout(parse_readout(readout));
-  c.validate();
-  return c;
+NetworkConfig ConfigOverrides::apply(NetworkConfig config) const {
+  for (const auto& [field, text] : values) config.set(field, text);
+  config.validate();
+  return config;
 }
 
 void write_history_csv(const std::string& path, const TrainProgress& progress) {
@@ -138,6 +167,7 @@ int run_train(const TrainCommand& cmd) {
   model->set_execution(cmd.execution);
 
   const Mode mode = is_hqrn ? cmd.mode : Mode::classical;
+  check_trainable(*model, cmd, mode, task);
   Trainable trainable;
   trainable.logits = [&](const torch::Tensor& x) { return model->forward(x, mode); };
   if (cmd.freeze_classical) {
@@ -150,7 +180,7 @@ int run_train(const TrainCommand& cmd) {
   if (resuming) trainable.restore = [&](torch::optim::Optimizer& opt) { restore_optimizer(cmd.out, opt); };
 
   fmt::print(stderr, "training {} ({} mode) on {} samples: {}\n", cmd.model, to_string(mode), task.x_train.size(0),
-             model->config().to_json());
+             model->config().summary());
   const auto result = train(trainable, task.x_train, task.y_train, task.x_test, task.y_test, cmd.options, start);
   write_history_csv(cmd.out + ".history.csv", result.progress);
   if (!result.finished) {

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/network.h"
 #include "src/tasks.h"
@@ -12,13 +14,11 @@
 
 namespace hqrn {
 
-// Network shape flags; -1 (or empty) keeps the task's default.
-struct ShapeFlags {
-  int64_t blocks = -1, ancillas = -1, branches = -1, readout_qubits = -1, hidden = -1, hidden_layers = -1,
-          data_qubits = -1;
-  double init_std = -1;
-  std::string readout;
-  NetworkConfig apply(NetworkConfig config) const;
+// Network fields given on the command line (`hqrn train --blocks 3`), as
+// (field name, text) in the order given; fields not listed keep the task's default.
+struct ConfigOverrides {
+  std::vector<std::pair<std::string, std::string>> values;
+  NetworkConfig apply(NetworkConfig config) const;  // sets each field, then validates
 };
 
 struct TrainCommand {
@@ -35,7 +35,7 @@ struct TrainCommand {
   std::string out;
   bool resume = false;
   bool project_states = false;  // map invalid states to density matrices instead of failing
-  ShapeFlags shape;
+  ConfigOverrides shape;
   TrainOptions options;
 };
 int run_train(const TrainCommand& command);

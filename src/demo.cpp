@@ -12,6 +12,7 @@
 
 #include "models/tomography_mlp.h"
 #include "src/checkpoint.h"
+#include "src/clock.h"
 #include "src/commands.h"
 #include "src/data/csv.h"
 #include "src/tasks.h"
@@ -80,10 +81,6 @@ std::string summary_key(data::Family family) {
   auto key = data::family_name(family);
   std::replace(key.begin(), key.end(), '-', '_');
   return key;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Digits: classical analog trained with LibTorch, translated into an HQRN and

@@ -11,17 +11,12 @@
 #include <random>
 #include <stdexcept>
 
+#include "src/clock.h"
 #include "src/data/random.h"
 
 namespace hqrn {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string format_duration(double seconds) {
   const auto s = static_cast<int64_t>(std::max(0.0, seconds) + 0.5);
@@ -151,6 +146,11 @@ TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Ten
                                      options.label(), loss_value, epoch, batch + 1, epoch - 1);
         if (options.show_progress()) std::fprintf(stderr, "\n");
         return result;
+      }
+      if (!loss.requires_grad()) {
+        // Only reached when no trainable parameter enters the forward pass.
+        throw std::invalid_argument(options.label() + ": none of the trainable parameters affects the loss "
+                                    "(nothing to train)");
       }
       loss.backward();
       optimizer.step();

@@ -423,6 +423,31 @@ class BadInputTest(unittest.TestCase):
     def bad(self, name, text):
         return write_text(path("bad", name), text)
 
+    def test_global_options_after_the_command_and_readable_ranges(self):
+        # --threads and --exec are accepted after the command as well as before it.
+        out = path("bad", "global_after.csv")
+        proc = subprocess.run([HQRN, "gen-states", "--n", "4", "--out", out, "--exec", "dense", "--threads", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        self.assertEqual(proc.returncode, 0, describe(proc))
+        self.assertTrue(os.path.exists(out))
+        gen = path("bad", "never_written.csv")
+        cases = [
+            (["--threads", "-3", "gen-states", "--n", "4", "--out", gen], ("--threads", "-3", ">= 0")),
+            (["gen-states", "--n", "4", "--seed", "-3", "--out", gen], ("--seed", "-3", ">= 0")),
+            (["gen-states", "--n", "0", "--out", gen], ("--n", ">= 2")),
+            (["train", "--epochs", "-1", "--out", gen], ("--epochs", ">= 0")),
+            (["train", "--batch-size", "0", "--out", gen], ("--batch-size", ">= 1")),
+            (["train", "--lr", "0", "--out", gen], ("--lr", "> 0")),
+            (["train", "--lr", "nan", "--out", gen], ("--lr", "not a number")),
+            (["train", "--blocks", "2x", "--out", gen], ("blocks", "2x", "integer")),
+            (["train", "--exec", "sparse", "--out", gen], ("--exec", "sparse")),
+        ]
+        for args, words in cases:
+            with self.subTest(args=args):
+                proc = self.expect_error(args, *words, absent=[gen])
+                self.assertEqual(proc.returncode, 2, describe(proc))
+                self.assertLess(len(proc.stderr), 400, describe(proc))
+
     def test_classical_csv_errors(self):
         model = digits_classical_checkpoint(self)
         js = path("bad", "never.json")

@@ -10,12 +10,14 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "models/config.h"
+#include "models/errors.h"
 #include "models/network.h"
 #include "models/residual_block.h"
 #include "src/checkpoint.h"
@@ -709,7 +711,7 @@ TEST(NetworkInputs, BadInputsNameTheExpectedShape) {
   HQRN features(NetworkConfig().data_qubits(2).features(3));
   const auto fails = [](ResidualNetworkImpl& model, const torch::Tensor& input, const std::string& part) {
     for (const auto mode : {Mode::quantum, Mode::classical}) {
-      EXPECT_TRUE(throws_with<c10::Error>([&] { model.forward(input, mode); }, {part}))
+      EXPECT_TRUE(throws_with<InvalidInput>([&] { model.forward(input, mode); }, {part}))
           << "input " << input.sizes() << " " << input.scalar_type() << " mode " << to_string(mode);
     }
   };
@@ -726,7 +728,7 @@ TEST(NetworkInputs, BadInputsNameTheExpectedShape) {
   fails(*states, torch::rand({4}, kR), "[B, 4]");
 
   ClassicalResNet classical(NetworkConfig().data_qubits(3).features(2));
-  EXPECT_TRUE(throws_with<c10::Error>([&] { classical->forward(torch::rand({2, 5}, kR)); }, {"[B, 2]"}));
+  EXPECT_TRUE(throws_with<InvalidInput>([&] { classical->forward(torch::rand({2, 5}, kR)); }, {"[B, 2]"}));
 }
 
 TEST(NetworkConfigValidation, RejectsInconsistentConfigs) {
@@ -802,6 +804,39 @@ TEST(NetworkConfigValidation, JsonRoundTripAndParsing) {
   EXPECT_THROW(parse_readout("Born"), std::invalid_argument);
   for (const auto m : {Mode::quantum, Mode::classical}) EXPECT_EQ(parse_mode(to_string(m)), m);
   EXPECT_THROW(parse_mode("dense"), std::invalid_argument);
+}
+
+// Equality, JSON and summary come from the one field list: every field, set
+// to another valid value, must make the configs unequal and survive the
+// JSON round trip. A field without an entry here fails the test.
+TEST(NetworkConfigTest, EveryFieldTakesPartInEqualityJsonAndSummary) {
+  const auto base = NetworkConfig()
+                        .data_qubits(3).ancillas(1).features(4).feature_scale(0.5).blocks(2).branches(2).classes(3)
+                        .readout(Readout::mlp).readout_qubits(2).hidden(8).hidden_layers(2).init_std(0.2);
+  const std::map<std::string, std::string> other = {
+      {"data_qubits", "4"}, {"ancillas", "2"},      {"features", "5"},     {"feature_scale", "0.25"},
+      {"blocks", "3"},      {"branches", "3"},      {"classes", "4"},      {"readout", "linear"},
+      {"readout_qubits", "1"}, {"hidden", "9"},     {"hidden_layers", "3"}, {"init_std", "0.3"},
+      {"log_readout", "true"}};
+  EXPECT_EQ(NetworkConfig::fields().size(), other.size());
+  for (const auto& field : NetworkConfig::fields()) {
+    SCOPED_TRACE(field.name);
+    ASSERT_EQ(other.count(field.name), 1u) << "no alternative value for field " << field.name;
+    auto changed = base;
+    changed.set(field.name, other.at(field.name));
+    changed.validate();
+    EXPECT_FALSE(changed == base);
+    EXPECT_TRUE(NetworkConfig::from_json(changed.to_json()) == changed);
+    EXPECT_NE(changed.summary(), base.summary());
+    EXPECT_NE(changed.summary().find(field.name + "=" + other.at(field.name)), std::string::npos)
+        << changed.summary();
+    // The JSON holds exactly the listed fields.
+    EXPECT_EQ(nlohmann::json::parse(changed.to_json()).size(), NetworkConfig::fields().size());
+  }
+  EXPECT_TRUE(throws_with<InvalidInput>([&] { NetworkConfig(base).set("blocks", "3x"); }, {"blocks", "3x"}));
+  EXPECT_TRUE(throws_with<InvalidInput>([&] { NetworkConfig(base).set("blocks", ""); }, {"blocks"}));
+  EXPECT_TRUE(throws_with<InvalidInput>([&] { NetworkConfig(base).set("log_readout", "yes"); }, {"log_readout"}));
+  EXPECT_TRUE(throws_with<InvalidInput>([&] { NetworkConfig(base).set("depth", "3"); }, {"depth"}));
 }
 
 TEST(NetworkInit, InitStdSetsTheBlockWeightsAndZeroIsTheSkipConnection) {

@@ -9,14 +9,15 @@
 #include <cstdint>
 #include <vector>
 
+#include "torch_ext/qubit_index.h"
+
 namespace hqrn::check {
 
 // log2(size) for a power of two >= 1; raises naming `what` otherwise.
 inline int64_t qubit_count(int64_t size, const char* op, const char* what) {
-  TORCH_CHECK(size >= 1 && (size & (size - 1)) == 0, op, ": ", what, " has size ", size,
+  const int64_t n = index::qubits_of_dimension(size);
+  TORCH_CHECK(n >= 0, op, ": ", what, " has size ", size,
               ", which is not a power of two (the dimension of a qubit register)");
-  int64_t n = 0;
-  while ((int64_t{1} << n) < size) ++n;
   return n;
 }
 

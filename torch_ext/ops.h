@@ -12,6 +12,8 @@
 #include <ATen/core/Tensor.h>
 #include <c10/util/ArrayRef.h>
 
+#include "torch_ext/apply_kraus/apply_kraus.h"
+
 namespace hqrn {
 
 // S_j(rho) = Delta_j(U_j rho U_j^dagger), or U_j rho U_j^dagger when

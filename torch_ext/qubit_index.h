@@ -7,6 +7,14 @@
 
 namespace hqrn::index {
 
+// log2(size) when size is a power of two >= 1 (a register's dimension), else -1.
+inline int64_t qubits_of_dimension(int64_t size) {
+  if (size < 1 || (size & (size - 1)) != 0) return -1;
+  int64_t n = 0;
+  while ((int64_t{1} << n) < size) ++n;
+  return n;
+}
+
 // Bit mask of qubit q in an n-qubit index.
 inline int64_t qubit_mask(int64_t n, int64_t q) { return int64_t{1} << (n - 1 - q); }
 

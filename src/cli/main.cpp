@@ -3,17 +3,45 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <exception>
 
 #include "src/commands.h"
 #include "src/demo.h"
 #include "src/threads.h"
 
+namespace {
+
+// Numeric bounds with a readable message (CLI11's own range check prints the
+// largest double as its upper end), and no silent wrap of "-3" into an
+// unsigned option: values are parsed as signed or floating point here.
+CLI::Validator bounded(double lowest, bool inclusive) {
+  const std::string rule = fmt::format("{} {}", inclusive ? ">=" : ">", lowest);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double value = 0;
+        if (!CLI::detail::lexical_cast(text, value) || !std::isfinite(value)) return "'" + text + "' is not a number";
+        if (inclusive ? value >= lowest : value > lowest) return std::string();
+        return fmt::format("{} is out of range (must be {})", text, rule);
+      },
+      "NUMBER " + rule);
+}
+const CLI::Validator kNonNegative = bounded(0, true);
+const CLI::Validator kPositive = bounded(0, false);
+const CLI::Validator kAtLeastOne = bounded(1, true);
+const CLI::Validator kAtLeastTwo = bounded(2, true);
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"HQRN: hybrid quantum residual networks on density matrices (LibTorch)"};
   app.require_subcommand(1);
+  // Global options (--threads, --exec) also after the command: subcommands
+  // created below inherit this and hand options they lack to the parent.
+  app.fallthrough();
   int threads = 0;
-  app.add_option("--threads", threads, "Intra-op threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "Intra-op threads (0: all cores)")->check(kNonNegative);
   std::string execution = "aware";
   app.add_option("--exec", execution,
                  "HQRN simulation: aware (only the entries the diagonal qubits allow; probability vectors once "
@@ -25,7 +53,7 @@ int main(int argc, char** argv) {
   auto* demo_cmd = app.add_subcommand("demo", "End-to-end demo on the shipped data; writes summary.json and plots");
   demo_cmd->add_option("--out", demo.out, "Output folder")->capture_default_str();
   demo_cmd->add_flag("--quick", demo.quick, "Tiny settings (seconds), for smoke tests");
-  demo_cmd->add_option("--seed", demo.seed, "Seed")->capture_default_str();
+  demo_cmd->add_option("--seed", demo.seed, "Seed")->capture_default_str()->check(kNonNegative);
   bool no_plots = false;
   demo_cmd->add_flag("--no-plots", no_plots, "Skip the PNG plots");
 
@@ -42,9 +70,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--test-data", train.test_data, "Held-out state CSV (entanglement with --data)");
   train_cmd->add_option("--family", train.family, "Generated states: random | adversarial-dephased | adversarial-marginal")
       ->capture_default_str();
-  train_cmd->add_option("--n-train", train.n_train, "Generated training states")->capture_default_str();
-  train_cmd->add_option("--n-test", train.n_test, "Generated test states")->capture_default_str();
-  train_cmd->add_option("--data-seed", train.data_seed, "Seed of the generated states")->capture_default_str();
+  train_cmd->add_option("--n-train", train.n_train, "Generated training states")->capture_default_str()->check(kAtLeastTwo);
+  train_cmd->add_option("--n-test", train.n_test, "Generated test states")->capture_default_str()->check(kAtLeastTwo);
+  train_cmd->add_option("--data-seed", train.data_seed, "Seed of the generated states")->capture_default_str()->check(kNonNegative);
   train_cmd->add_option("--init", train.init, "Start from a checkpoint (a classical one translates into an HQRN)");
   train_cmd->add_flag("--freeze-classical", train.freeze_classical, "Train only the quantum-only weights V, a");
   train_cmd->add_option("--mode", mode, "HQRN simulation: quantum | classical")->capture_default_str();
@@ -52,20 +80,20 @@ int main(int argc, char** argv) {
   train_cmd->add_flag("--resume", train.resume, "Continue from --out if it exists (same seed: same result)");
   train_cmd->add_flag("--project-states", train.project_states,
                       "Map states that are not density matrices (beyond 1e-8) to the nearest one instead of failing");
-  train_cmd->add_option("--epochs", epochs, "Epochs")->capture_default_str();
-  train_cmd->add_option("--batch-size", batch_size, "Mini-batch size")->capture_default_str();
-  train_cmd->add_option("--lr", lr, "Adam learning rate (cosine decay to 5% over the epochs)")->capture_default_str();
+  train_cmd->add_option("--epochs", epochs, "Epochs")->capture_default_str()->check(kNonNegative);
+  train_cmd->add_option("--batch-size", batch_size, "Mini-batch size")->capture_default_str()->check(kAtLeastOne);
+  train_cmd->add_option("--lr", lr, "Adam learning rate (cosine decay to 5% over the epochs)")->capture_default_str()->check(kPositive);
   train_cmd->add_flag("--constant-lr", constant_lr, "Keep the learning rate constant");
-  train_cmd->add_option("--seed", seed, "Seed of initial weights and batch order")->capture_default_str();
-  train_cmd->add_option("--blocks", train.shape.blocks, "Residual blocks per branch");
-  train_cmd->add_option("--ancillas", train.shape.ancillas, "Ancilla neurons");
-  train_cmd->add_option("--data-qubits", train.shape.data_qubits, "Data qubits (digits: encoded neurons)");
-  train_cmd->add_option("--branches", train.shape.branches, "Branches (measurement settings)");
-  train_cmd->add_option("--readout", train.shape.readout, "born | linear | mlp");
-  train_cmd->add_option("--readout-qubits", train.shape.readout_qubits, "Qubits read out (the last ones)");
-  train_cmd->add_option("--hidden", train.shape.hidden, "Hidden units of the mlp readout");
-  train_cmd->add_option("--hidden-layers", train.shape.hidden_layers, "Hidden layers of the mlp readout");
-  train_cmd->add_option("--init-std", train.shape.init_std, "Standard deviation of the initial block weights");
+  train_cmd->add_option("--seed", seed, "Seed of initial weights and batch order")->capture_default_str()->check(kNonNegative);
+  // One flag per network field marked for it in HQRN_NETWORK_CONFIG_FIELDS.
+  for (const auto& field : hqrn::NetworkConfig::fields()) {
+    if (!field.flag) continue;
+    std::string flag = "--" + field.name;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    train_cmd->add_option_function<std::string>(
+        flag, [&train, name = field.name](const std::string& text) { train.shape.values.emplace_back(name, text); },
+        field.help);
+  }
   train_cmd->add_flag("--quiet", quiet, "No progress output");
 
   std::string from, translate_out;
@@ -88,8 +116,8 @@ int main(int argc, char** argv) {
   uint64_t states_seed = 0;
   auto* gen_cmd = app.add_subcommand("gen-states", "Generate two-qubit states in the state CSV format");
   gen_cmd->add_option("--family", family, "random | adversarial-dephased | adversarial-marginal")->capture_default_str();
-  gen_cmd->add_option("--n", n_states, "Number of states (even)")->capture_default_str();
-  gen_cmd->add_option("--seed", states_seed, "Seed")->capture_default_str();
+  gen_cmd->add_option("--n", n_states, "Number of states (even)")->capture_default_str()->check(kAtLeastTwo);
+  gen_cmd->add_option("--seed", states_seed, "Seed")->capture_default_str()->check(kNonNegative);
   gen_cmd->add_option("--out", states_out, "Output CSV (.gz compresses)")->required();
 
   std::string qasm_model, qasm_prefix;
@@ -97,7 +125,17 @@ int main(int argc, char** argv) {
   qasm_cmd->add_option("--model", qasm_model, "Checkpoint")->required();
   qasm_cmd->add_option("--out", qasm_prefix, "Output prefix: PREFIX_branch<k>.qasm, PREFIX_classical.json")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // Bad command lines are bad input like any other: one message, exit code 2.
+    fmt::print(stderr, "error: {}\nRun with --help for more information.\n", e.what());
+    return 2;
+  }
   try {
     hqrn::set_thread_count(threads);
     demo.execution = train.execution = eval.execution = hqrn::parse_execution(execution);

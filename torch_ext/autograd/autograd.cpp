@@ -6,6 +6,7 @@
 
 #include "torch_ext/backward_ops.h"
 #include "torch_ext/ops.h"
+#include "torch_ext/qubit_index.h"
 
 namespace hqrn {
 namespace {
@@ -120,7 +121,7 @@ class PartialTraceFunction : public torch::autograd::Function<PartialTraceFuncti
     auto out = hqrn::partial_trace(rho, keep);
     // Only after the op has validated rho: its size is then a power of two >= 1.
     ctx->saved_data["keep"] = keep.vec();
-    ctx->saved_data["n"] = static_cast<int64_t>(__builtin_ctzll(static_cast<uint64_t>(rho.size(-1))));
+    ctx->saved_data["n"] = index::qubits_of_dimension(rho.size(-1));
     return out;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../check.h"
+#include "../limits.h"
 #include "../memory.h"
 #include "../parallel.h"
 #include "../qubit_index.h"
@@ -15,8 +16,6 @@
 namespace hqrn {
 namespace {
 
-// Keeps registers small enough that d*d entries stay addressable and allocatable.
-constexpr int64_t kMaxQubits = 15;
 
 at::Tensor dephase_cpu(const at::Tensor& rho, int64_t target) {
   const int64_t n = check::density_batch(rho, "dephase");
