@@ -45,23 +45,21 @@ std::string text_value(bool v) { return v ? "true" : "false"; }
 std::string text_value(Readout v) { return to_string(v); }
 
 // Whole-string parses: "3x", "" and out-of-range numbers are errors.
-bool read_text(const std::string& t, int64_t& v) {
+template <typename Number, typename Parse>
+bool read_number(const std::string& t, Number& v, const Parse& parse) {
   size_t used = 0;
   try {
-    v = std::stoll(t, &used);
+    v = parse(t, &used);
   } catch (const std::exception&) {
     return false;
   }
   return used == t.size();
 }
+bool read_text(const std::string& t, int64_t& v) {
+  return read_number(t, v, [](const std::string& s, size_t* used) { return std::stoll(s, used); });
+}
 bool read_text(const std::string& t, double& v) {
-  size_t used = 0;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return used == t.size();
+  return read_number(t, v, [](const std::string& s, size_t* used) { return std::stod(s, used); });
 }
 bool read_text(const std::string& t, bool& v) {
   if (t == "true" || t == "1") return v = true, true;

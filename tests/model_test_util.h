@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "models/network.h"
+#include "tests/assertions.h"
 #include "tests/dense_reference.h"
 
 namespace hqrn::test {
@@ -210,26 +211,6 @@ inline std::string read_bytes(const std::string& path) {
 inline void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-// Runs fn and checks that it throws Exception whose what() contains every
-// one of `parts`.
-template <typename Exception>
-::testing::AssertionResult throws_with(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-  } catch (const Exception& e) {
-    const std::string message = e.what();
-    for (const auto& part : parts) {
-      if (message.find(part) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message lacks '" << part << "': " << message;
-      }
-    }
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw another exception type: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw";
 }
 
 // Largest |entry| off the diagonal of a batch of square matrices.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/assertions.h"
 #include "tests/dense_reference.h"
 #include "tests/gradcheck.h"
 #include "tests/op_test_util.h"
@@ -419,22 +420,6 @@ TEST(AwareApplyKraus, BackwardMatchesTheReference) {
 
 // ---- validation
 
-// The call raises c10::Error whose message contains every one of `parts`.
-::testing::AssertionResult raises_with(const std::function<void()>& call, const std::vector<std::string>& parts) {
-  try {
-    call();
-  } catch (const c10::Error& e) {
-    const std::string message = e.msg();
-    for (const auto& part : parts) {
-      if (message.find(part) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message lacks '" << part << "': " << message;
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-  return ::testing::AssertionFailure() << "did not raise (expected '" << parts.front() << "')";
-}
-
 TEST(ApplyKrausValidation, DenseInputsAreCheckedWithClearMessages) {
   const auto rho = dense::random_density(2, 2, kC);
   const auto k1 = bit_flip(0.1);
@@ -442,34 +427,34 @@ TEST(ApplyKrausValidation, DenseInputsAreCheckedWithClearMessages) {
   const auto call = [](torch::Tensor r, torch::Tensor k, std::vector<int64_t> t) {
     return [=] { hqrn::apply_kraus(r, k, t); };
   };
-  EXPECT_TRUE(raises_with(call(torch::Tensor(), k1, {0}), {"apply_kraus", "rho", "undefined"}));
-  EXPECT_TRUE(raises_with(call(rho, torch::Tensor(), {0}), {"apply_kraus", "kraus", "undefined"}));
-  EXPECT_TRUE(raises_with(call(rho[0], k1, {0}), {"apply_kraus", "rho", "[B, d, d]"}));
-  EXPECT_TRUE(raises_with(call(torch::zeros({1, 3, 3}, kC), k1, {0}), {"apply_kraus", "rho", "power of two"}));
-  EXPECT_TRUE(raises_with(call(torch::real(rho), k1, {0}), {"apply_kraus", "rho", "complex64 or complex128"}));
-  EXPECT_TRUE(raises_with(call(rho, k1.to(torch::kComplexFloat), {0}),
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(torch::Tensor(), k1, {0}), {"apply_kraus", "rho", "undefined"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, torch::Tensor(), {0}), {"apply_kraus", "kraus", "undefined"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho[0], k1, {0}), {"apply_kraus", "rho", "[B, d, d]"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(torch::zeros({1, 3, 3}, kC), k1, {0}), {"apply_kraus", "rho", "power of two"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(torch::real(rho), k1, {0}), {"apply_kraus", "rho", "complex64 or complex128"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1.to(torch::kComplexFloat), {0}),
                           {"apply_kraus", "kraus", "rho's dtype", "ComplexDouble", "ComplexFloat"}));
-  EXPECT_TRUE(raises_with(call(rho, k1[0], {0}), {"apply_kraus", "kraus", "[m, 2, 2]", "2 dimensions"}));
-  EXPECT_TRUE(raises_with(call(rho, k2, {0}), {"apply_kraus", "kraus", "2 x 2 matrices", "1 target"}));
-  EXPECT_TRUE(raises_with(call(rho, k1, {0, 1}), {"apply_kraus", "kraus", "4 x 4 matrices", "2 target"}));
-  EXPECT_TRUE(raises_with(call(rho, torch::zeros({0, 2, 2}, kC), {0}), {"apply_kraus", "kraus", "m >= 1", "m = 0"}));
-  EXPECT_TRUE(raises_with(call(rho, torch::zeros({3, 2, 2, 2}, kC), {0}),
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1[0], {0}), {"apply_kraus", "kraus", "[m, 2, 2]", "2 dimensions"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k2, {0}), {"apply_kraus", "kraus", "2 x 2 matrices", "1 target"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1, {0, 1}), {"apply_kraus", "kraus", "4 x 4 matrices", "2 target"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, torch::zeros({0, 2, 2}, kC), {0}), {"apply_kraus", "kraus", "m >= 1", "m = 0"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, torch::zeros({3, 2, 2, 2}, kC), {0}),
                           {"apply_kraus", "kraus", "per sample", "batch size 3", "rho's batch size 2"}));
-  EXPECT_TRUE(raises_with(call(rho, k1, {}), {"apply_kraus", "targets", "1 to 2", "got 0"}));
-  EXPECT_TRUE(raises_with(call(dense::random_density(1, 3, kC), random_kraus(1, 3, kC), {0, 1, 2}),
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1, {}), {"apply_kraus", "targets", "1 to 2", "got 0"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(dense::random_density(1, 3, kC), random_kraus(1, 3, kC), {0, 1, 2}),
                           {"apply_kraus", "targets", "1 to 2", "got 3"}));
-  EXPECT_TRUE(raises_with(call(rho, k2, {1, 1}), {"apply_kraus", "targets", "twice"}));
-  EXPECT_TRUE(raises_with(call(rho, k1, {2}), {"apply_kraus", "targets", "out of range", "2 qubit"}));
-  EXPECT_TRUE(raises_with(call(rho, k1, {-1}), {"apply_kraus", "targets", "out of range"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k2, {1, 1}), {"apply_kraus", "targets", "twice"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1, {2}), {"apply_kraus", "targets", "out of range", "2 qubit"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1, {-1}), {"apply_kraus", "targets", "out of range"}));
   // Non-CPU tensors are refused by the preparation step itself.
   const auto meta = torch::empty({2, 4, 4}, torch::TensorOptions().dtype(kC).device(torch::kMeta));
-  EXPECT_TRUE(raises_with([&] { kraus::prepare_dense(meta, k1, {0}); }, {"apply_kraus", "rho", "CPU tensor"}));
-  EXPECT_TRUE(raises_with([&] { kraus::prepare_dense(rho, k1.to(torch::kMeta), {0}); },
+  EXPECT_TRUE(test::throws_with<c10::Error>([&] { kraus::prepare_dense(meta, k1, {0}); }, {"apply_kraus", "rho", "CPU tensor"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>([&] { kraus::prepare_dense(rho, k1.to(torch::kMeta), {0}); },
                           {"apply_kraus", "kraus", "CPU tensor"}));
   // The backward op checks its incoming gradient.
-  EXPECT_TRUE(raises_with([&] { hqrn::backward::apply_kraus(torch::zeros({2, 2, 2}, kC), rho, k1, {0}); },
+  EXPECT_TRUE(test::throws_with<c10::Error>([&] { hqrn::backward::apply_kraus(torch::zeros({2, 2, 2}, kC), rho, k1, {0}); },
                           {"_apply_kraus_backward", "grad", "shape"}));
-  EXPECT_TRUE(raises_with([&] { hqrn::backward::apply_kraus(rho, rho, k1, {5}); },
+  EXPECT_TRUE(test::throws_with<c10::Error>([&] { hqrn::backward::apply_kraus(rho, rho, k1, {5}); },
                           {"_apply_kraus_backward", "targets", "out of range"}));
 }
 
@@ -480,32 +465,32 @@ TEST(ApplyKrausValidation, AwareInputsAreCheckedWithClearMessages) {
     return [=] { hqrn::aware_apply_kraus(b, k, t, d); };
   };
   const auto k1 = depolarizing(0.2);
-  EXPECT_TRUE(raises_with(call(rho, k1, {0}, {1}), {"aware_apply_kraus", "blocks", "[B, 2^|D|, 2^m, 2^m]"}));
-  EXPECT_TRUE(raises_with(call(torch::Tensor(), k1, {0}, {1}), {"aware_apply_kraus", "blocks", "undefined"}));
-  EXPECT_TRUE(raises_with(call(blocks, torch::Tensor(), {0}, {1}), {"aware_apply_kraus", "kraus", "undefined"}));
-  EXPECT_TRUE(raises_with(call(blocks, k1, {0}, {}), {"aware_apply_kraus", "diagonal", "lists 0 qubit"}));
-  EXPECT_TRUE(raises_with(call(dense::aware_from_dense(dephased_density(1, 3, {0, 2}, kC), {0, 2}), k1, {1}, {2, 0}),
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1, {0}, {1}), {"aware_apply_kraus", "blocks", "[B, 2^|D|, 2^m, 2^m]"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(torch::Tensor(), k1, {0}, {1}), {"aware_apply_kraus", "blocks", "undefined"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(blocks, torch::Tensor(), {0}, {1}), {"aware_apply_kraus", "kraus", "undefined"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(blocks, k1, {0}, {}), {"aware_apply_kraus", "diagonal", "lists 0 qubit"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(dense::aware_from_dense(dephased_density(1, 3, {0, 2}, kC), {0, 2}), k1, {1}, {2, 0}),
                           {"aware_apply_kraus", "diagonal", "ascending"}));
-  EXPECT_TRUE(raises_with(call(blocks, k1, {3}, {1}), {"aware_apply_kraus", "targets", "out of range"}));
-  EXPECT_TRUE(raises_with(call(blocks, k1.to(torch::kComplexFloat), {0}, {1}),
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(blocks, k1, {3}, {1}), {"aware_apply_kraus", "targets", "out of range"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(blocks, k1.to(torch::kComplexFloat), {0}, {1}),
                           {"aware_apply_kraus", "kraus", "blocks's dtype"}));
-  EXPECT_TRUE(raises_with(call(blocks, torch::zeros({3, 1, 2, 2}, kC), {0}, {1}),
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(blocks, torch::zeros({3, 1, 2, 2}, kC), {0}, {1}),
                           {"aware_apply_kraus", "kraus", "batch size 3", "blocks's batch size 2"}));
   // A Hadamard-like operator on the diagonal qubit 1 would create coherence.
   const auto hadamard = (matrix2(1, 1, 1, -1) / std::sqrt(2.0)).unsqueeze(0);
-  EXPECT_TRUE(raises_with(call(blocks, hadamard, {1}, {1}),
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(blocks, hadamard, {1}, {1}),
                           {"aware_apply_kraus", "would create coherence on diagonal qubit 1", "dense"}));
   // ... as would a per-sample set whose second sample does.
-  EXPECT_TRUE(raises_with(call(blocks, torch::stack({bit_flip(0.1), torch::cat({bit_flip(0.1), hadamard})
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(blocks, torch::stack({bit_flip(0.1), torch::cat({bit_flip(0.1), hadamard})
                                                                        .narrow(0, 1, 2)}),
                                {1}, {1}),
                           {"would create coherence on diagonal qubit 1"}));
   // ... but the same operator on a coherent qubit is fine.
   EXPECT_NO_THROW(hqrn::aware_apply_kraus(blocks, hadamard, {0}, {1}));
-  EXPECT_TRUE(raises_with(call(blocks, random_kraus(2, 2, kC), {0, 1}, {1}),
+  EXPECT_TRUE(test::throws_with<c10::Error>(call(blocks, random_kraus(2, 2, kC), {0, 1}, {1}),
                           {"aware_apply_kraus", "2-qubit channel", "diagonal qubit 1",
                            "not supported in the coherence-aware layout"}));
-  EXPECT_TRUE(raises_with([&] { hqrn::backward::aware_apply_kraus(blocks[0], blocks, k1, {1}, {1}); },
+  EXPECT_TRUE(test::throws_with<c10::Error>([&] { hqrn::backward::aware_apply_kraus(blocks[0], blocks, k1, {1}, {1}); },
                           {"_aware_apply_kraus_backward", "grad", "shape"}));
 }
 

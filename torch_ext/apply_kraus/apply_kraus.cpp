@@ -2,17 +2,11 @@
 // declared in torch_ext/ops.cpp) and their C++ entries through the dispatcher.
 #include "torch_ext/apply_kraus/apply_kraus.h"
 
-#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
-namespace hqrn {
-namespace {
-template <typename Signature>
-c10::TypedOperatorHandle<Signature> op(const char* name) {
-  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
-}
-}  // namespace
+#include "torch_ext/dispatch.h"
 
+namespace hqrn {
 TORCH_LIBRARY_FRAGMENT(hqrn, m) {
   m.def("apply_kraus(Tensor rho, Tensor kraus, int[] targets) -> Tensor");
   m.def("_apply_kraus_backward(Tensor grad, Tensor rho, Tensor kraus, int[] targets) -> (Tensor, Tensor)");
@@ -23,13 +17,13 @@ TORCH_LIBRARY_FRAGMENT(hqrn, m) {
 
 at::Tensor apply_kraus(const at::Tensor& rho, const at::Tensor& kraus, at::IntArrayRef targets) {
   static auto handle =
-      op<at::Tensor(const at::Tensor&, const at::Tensor&, at::IntArrayRef)>("hqrn::apply_kraus");
+      typed_op<at::Tensor(const at::Tensor&, const at::Tensor&, at::IntArrayRef)>("hqrn::apply_kraus");
   return handle.call(rho, kraus, targets);
 }
 
 at::Tensor aware_apply_kraus(const at::Tensor& blocks, const at::Tensor& kraus, at::IntArrayRef targets,
                              at::IntArrayRef diagonal) {
-  static auto handle = op<at::Tensor(const at::Tensor&, const at::Tensor&, at::IntArrayRef, at::IntArrayRef)>(
+  static auto handle = typed_op<at::Tensor(const at::Tensor&, const at::Tensor&, at::IntArrayRef, at::IntArrayRef)>(
       "hqrn::aware_apply_kraus");
   return handle.call(blocks, kraus, targets, diagonal);
 }
@@ -40,7 +34,7 @@ namespace hqrn::backward {
 
 std::tuple<at::Tensor, at::Tensor> apply_kraus(const at::Tensor& grad, const at::Tensor& rho,
                                                const at::Tensor& kraus, at::IntArrayRef targets) {
-  static auto handle = op<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+  static auto handle = typed_op<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
                                                              const at::Tensor&, at::IntArrayRef)>(
       "hqrn::_apply_kraus_backward");
   return handle.call(grad, rho, kraus, targets);
@@ -49,7 +43,7 @@ std::tuple<at::Tensor, at::Tensor> apply_kraus(const at::Tensor& grad, const at:
 std::tuple<at::Tensor, at::Tensor> aware_apply_kraus(const at::Tensor& grad, const at::Tensor& blocks,
                                                      const at::Tensor& kraus, at::IntArrayRef targets,
                                                      at::IntArrayRef diagonal) {
-  static auto handle = op<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
+  static auto handle = typed_op<std::tuple<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&,
                                                              const at::Tensor&, at::IntArrayRef, at::IntArrayRef)>(
       "hqrn::_aware_apply_kraus_backward");
   return handle.call(grad, blocks, kraus, targets, diagonal);

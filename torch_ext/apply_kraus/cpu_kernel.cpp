@@ -67,13 +67,12 @@ std::vector<complex_t> superoperators(const KrausPlan& p, const complex_t* kraus
   return s;
 }
 
-// Visits every block (i, r, s) of tasks [begin, end) (task = i * |rest| + r):
-// gathers src's block into `in`, calls body(i, in, out), scatters `out` to dst.
-template <typename complex_t, typename Body>
-void for_blocks(const KrausPlan& p, int64_t begin, int64_t end, const complex_t* src, complex_t* dst,
-                const Body& body) {
+// Calls body(i, pos) for every k_dim x k_dim block of tasks [begin, end)
+// (task = i * |rest| + r; every column group s): pos[a * k_dim + c] is the
+// offset of the block's entry (a, c) in the input and the output alike.
+template <typename Body>
+void for_blocks(const KrausPlan& p, int64_t begin, int64_t end, const Body& body) {
   const int64_t kd = p.k_dim, groups = static_cast<int64_t>(p.rest.size());
-  complex_t in[kMaxBlock], out[kMaxBlock];
   int64_t pos[kMaxBlock];
   for (int64_t task = begin; task < end; ++task) {
     const int64_t i = task / groups, r = p.rest[task % groups];
@@ -81,12 +80,8 @@ void for_blocks(const KrausPlan& p, int64_t begin, int64_t end, const complex_t*
     for (int64_t s_index = 0; s_index < groups; ++s_index) {
       const int64_t s = p.rest[s_index];
       for (int64_t a = 0; a < kd; ++a)
-        for (int64_t c = 0; c < kd; ++c) {
-          pos[a * kd + c] = base + (p.gate[a] | r) * p.d + (p.gate[c] | s);
-        }
-      for (int64_t e = 0; e < kd * kd; ++e) in[e] = src[pos[e]];
-      body(i, in, out);
-      for (int64_t e = 0; e < kd * kd; ++e) dst[pos[e]] = out[e];
+        for (int64_t c = 0; c < kd; ++c) pos[a * kd + c] = base + (p.gate[a] | r) * p.d + (p.gate[c] | s);
+      body(i, pos);
     }
   }
 }
@@ -105,8 +100,11 @@ void conjugate_forward(const KrausPlan& p, const complex_t* kraus, const complex
   const auto s = superoperators(p, kraus, false);
   const int64_t kk = p.k_dim * p.k_dim, groups = static_cast<int64_t>(p.rest.size());
   at::parallel_for(0, p.batch * groups, grain_for(p.d * p.k_dim * kk), [&](int64_t begin, int64_t end) {
-    for_blocks(p, begin, end, src, dst, [&](int64_t i, const complex_t* in, complex_t* out) {
+    complex_t in[kMaxBlock], out[kMaxBlock];
+    for_blocks(p, begin, end, [&](int64_t i, const int64_t* pos) {
+      for (int64_t e = 0; e < kk; ++e) in[e] = src[pos[e]];
       mat_vec(s.data() + p.set_of(i) * kk * kk, in, out, kk);
+      for (int64_t e = 0; e < kk; ++e) dst[pos[e]] = out[e];
     });
   });
 }
@@ -124,30 +122,21 @@ void conjugate_backward(const KrausPlan& p, const complex_t* kraus, const comple
   for_each_chunk(work, chunks, [&](int64_t chunk, int64_t begin, int64_t end) {
     complex_t* acc_base = partial.data() + chunk * p.kraus_sets * c_size;
     complex_t g_block[kMaxBlock], rho_conj[kMaxBlock], out[kMaxBlock];
-    int64_t pos[kMaxBlock];
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t i = task / groups, r = p.rest[task % groups];
-      const int64_t base = i * p.d * p.d;
-      const complex_t* s = s_adj.data() + p.set_of(i) * kk * kk;
-      complex_t* acc = acc_base + p.set_of(i) * c_size;
-      for (int64_t s_index = 0; s_index < groups; ++s_index) {
-        const int64_t col_rest = p.rest[s_index];
-        for (int64_t a = 0; a < kd; ++a)
-          for (int64_t c = 0; c < kd; ++c) pos[a * kd + c] = base + (p.gate[a] | r) * p.d + (p.gate[c] | col_rest);
-        for (int64_t e = 0; e < kk; ++e) {
-          g_block[e] = grad[pos[e]];
-          rho_conj[e] = std::conj(src[pos[e]]);
-        }
-        mat_vec(s, g_block, out, kk);
-        for (int64_t e = 0; e < kk; ++e) grad_src[pos[e]] = out[e];
-        // C[(a,a'),(c,c')] += G[a,a'] conj(rho[c,c']): an outer product.
-        for (int64_t e = 0; e < kk; ++e) {
-          const complex_t g = g_block[e];
-          complex_t* row = acc + e * kk;
-          for (int64_t f = 0; f < kk; ++f) row[f] += g * rho_conj[f];
-        }
+    for_blocks(p, begin, end, [&](int64_t i, const int64_t* pos) {
+      for (int64_t e = 0; e < kk; ++e) {
+        g_block[e] = grad[pos[e]];
+        rho_conj[e] = std::conj(src[pos[e]]);
       }
-    }
+      mat_vec(s_adj.data() + p.set_of(i) * kk * kk, g_block, out, kk);
+      for (int64_t e = 0; e < kk; ++e) grad_src[pos[e]] = out[e];
+      // C[(a,a'),(c,c')] += G[a,a'] conj(rho[c,c']): an outer product.
+      complex_t* acc = acc_base + p.set_of(i) * c_size;
+      for (int64_t e = 0; e < kk; ++e) {
+        const complex_t g = g_block[e];
+        complex_t* row = acc + e * kk;
+        for (int64_t f = 0; f < kk; ++f) row[f] += g * rho_conj[f];
+      }
+    });
   });
   // Reduce the chunks in order, then contract with K.
   std::vector<complex_t> c_total(static_cast<size_t>(c_size));
