@@ -43,10 +43,11 @@ class ThreadScope {
 
 // The entanglement model of sections 2 and 3: 2 data qubits, `ancillas`
 // ancillas, 2 classes, linear readout.
-hqrn::HQRN state_model(int64_t ancillas, int64_t branches, int64_t blocks, hqrn::Execution execution);
+hqrn::HQRN state_model(int64_t ancillas, int64_t branches, int64_t blocks);
 
 // One training step's work: forward in Mode::quantum, cross-entropy, backward.
-void forward_backward(hqrn::ResidualNetworkImpl& net, const torch::Tensor& x, const torch::Tensor& y);
+void forward_backward(hqrn::ResidualNetworkImpl& net, const torch::Tensor& x, const torch::Tensor& y,
+                      hqrn::Execution execution);
 
 // Each section registers its benchmarks; main() calls them in report order.
 void register_step_benchmarks();

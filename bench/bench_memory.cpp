@@ -87,14 +87,14 @@ void prepare_memory_probe() {
 }
 
 double memory_probe(int64_t blocks) {
-  auto net = state_model(kAncillas, 1, blocks, hqrn::Execution::dense);
+  auto net = state_model(kAncillas, 1, blocks);
   const auto x = random_density_matrices(kBatch, 4);
   const auto y = torch::randint(0, 2, {kBatch}, torch::kLong);
-  forward_backward(*net, x, y);  // warm-up: gradient buffers and lazy initialisation
+  forward_backward(*net, x, y, hqrn::Execution::dense);  // warm-up: gradient buffers and lazy initialisation
   malloc_trim(0);
   const double before = status_bytes("VmRSS");
   reset_peak_rss();
-  forward_backward(*net, x, y);
+  forward_backward(*net, x, y, hqrn::Execution::dense);
   return status_bytes("VmHWM") - before;
 }
 

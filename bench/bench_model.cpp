@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "bench/bench.h"
-#include "src/tasks.h"
+#include "src/experiments/experiment.h"
 #include "src/training.h"
 
 namespace hqrn::bench {
@@ -21,22 +21,22 @@ int64_t model_batch(int64_t ancillas) { return ancillas >= 10 ? 2 : 16; }
 
 void bm_model(benchmark::State& state, int64_t ancillas, hqrn::Execution execution) {
   const int64_t batch = model_batch(ancillas);
-  auto net = state_model(ancillas, kBranches, kBlocks, execution);
+  auto net = state_model(ancillas, kBranches, kBlocks);
   const auto x = random_density_matrices(batch, 4);
   const auto y = torch::randint(0, 2, {batch}, torch::kLong);
-  for (auto _ : state) forward_backward(*net, x, y);
+  for (auto _ : state) forward_backward(*net, x, y, execution);
   state.counters["batch"] = static_cast<double>(batch);
   state.counters["qubits"] = static_cast<double>(2 + ancillas);
 }
 
 // One pass over the digits' training split: Adam, cross-entropy, batch 64.
 void bm_digits_epoch(benchmark::State& state, bool quantum) {
-  static const auto task = hqrn::digits_data(hqrn::default_digits_path());
-  const auto config = hqrn::default_network(hqrn::Task::digits);
+  const auto& digits = hqrn::find_experiment("digits");
+  static const auto task = digits.load(hqrn::DataRequest{});
+  const auto config = digits.network(task);
   std::shared_ptr<hqrn::ResidualNetworkImpl> net;
   if (quantum) {
     net = hqrn::HQRN(config).ptr();
-    net->set_execution(hqrn::Execution::aware);
   } else {
     net = hqrn::ClassicalResNet(config).ptr();
   }
@@ -54,7 +54,7 @@ void bm_digits_epoch(benchmark::State& state, bool quantum) {
 
 }  // namespace
 
-hqrn::HQRN state_model(int64_t ancillas, int64_t branches, int64_t blocks, hqrn::Execution execution) {
+hqrn::HQRN state_model(int64_t ancillas, int64_t branches, int64_t blocks) {
   hqrn::HQRN net(hqrn::NetworkConfig()
                      .data_qubits(2)
                      .ancillas(ancillas)
@@ -62,13 +62,13 @@ hqrn::HQRN state_model(int64_t ancillas, int64_t branches, int64_t blocks, hqrn:
                      .blocks(blocks)
                      .classes(2)
                      .readout(hqrn::Readout::linear));
-  net->set_execution(execution);
   return net;
 }
 
-void forward_backward(hqrn::ResidualNetworkImpl& net, const torch::Tensor& x, const torch::Tensor& y) {
+void forward_backward(hqrn::ResidualNetworkImpl& net, const torch::Tensor& x, const torch::Tensor& y,
+                      hqrn::Execution execution) {
   net.zero_grad();
-  const auto loss = torch::nn::functional::cross_entropy(net.forward(x, hqrn::Mode::quantum), y);
+  const auto loss = torch::nn::functional::cross_entropy(net.forward(x, hqrn::Mode::quantum, execution), y);
   loss.backward();
   benchmark::DoNotOptimize(loss);
 }

@@ -88,7 +88,7 @@ void bm_copy(benchmark::State& state, int64_t n, torch::ScalarType dtype, bool f
 }
 
 // The baselines, on the middle target: the dense product U rho U^dagger
-// (U built once), or the spec's circuit gate by gate; then the dephasing.
+// (U built once), or the step's circuit gate by gate; then the dephasing.
 enum class Baseline { dense, gates };
 
 void bm_baseline(benchmark::State& state, int64_t n, torch::ScalarType dtype, Baseline kind) {

@@ -1,5 +1,5 @@
 // The two baselines of a residual step, written in plain LibTorch from the
-// spec (section 2) the way a user would, independently of the HQRN kernels:
+// definition (docs/model.md, "One residual step") the way a user would, independently of the HQRN kernels:
 // the dense product Delta_j(U rho U^dagger) with the d x d multiplexed
 // rotation, and the gate-by-gate circuit of the factorisation
 //   U_j = [RZ(-a_j) prod_i CRZ_i->j(-V_ji)] [RY(b_j) prod_i CRY_i->j(W_ji)]
@@ -39,7 +39,7 @@ torch::Tensor apply_gate(const torch::Tensor& rho, const Gate& gate);
 // The 3n gates of U_j in application order, in the given complex dtype.
 std::vector<Gate> step_circuit(const StepWeights& w, int64_t j, torch::ScalarType complex_dtype);
 
-// U_j as a dense d x d matrix (spec: sum_c |c><c| (x) R(theta[c], phi[c])).
+// U_j as a dense d x d matrix (sum_c |c><c| (x) R(theta[c], phi[c])).
 torch::Tensor dense_rotation(const StepWeights& w, int64_t j, torch::ScalarType complex_dtype);
 
 // 1 where row and column agree on qubit j, else 0: Delta_j is a product with it.

@@ -128,7 +128,7 @@ def section_step(res):
             "the baselines use the middle target j = n/2. copy: `dst.copy_(rho)` into a preallocated tensor; "
             "clone: `rho.clone()`, the same copy into fresh memory, which is what any out-of-place op "
             "writes to (the difference is the cost of faulting in new pages). gates: the 3n one- and two-qubit "
-            "gates of the spec's factorisation applied one at a time (`apply_gate`: axes moved, matmul, moved "
+            "gates of the step's factorisation into ry, rz, cry, crz applied one at a time (`apply_gate`: axes moved, matmul, moved "
             "back), then the dephasing. dense: `U rho U^dagger` with the d x d multiplexed rotation, then the "
             "dephasing. The baselines stop at n = 10 (about 20 s per call there).", ""] + out
 

@@ -30,6 +30,11 @@ Execution parse_execution(const std::string& name) {
   throw InvalidInput("unknown execution '" + name + "' (expected aware or dense)");
 }
 
+Representation representation_of(Mode mode, Execution execution) {
+  if (mode == Mode::classical) return Representation::probabilities;
+  return execution == Execution::aware ? Representation::aware : Representation::dense;
+}
+
 AngleEncoderImpl::AngleEncoderImpl(int64_t features, int64_t qubits)
     : linear(register_module("linear", torch::nn::Linear(features, qubits))) {}
 
@@ -55,19 +60,9 @@ ResidualStackImpl::ResidualStackImpl(int64_t qubits, int64_t blocks_count, bool 
   }
 }
 
-torch::Tensor ResidualStackImpl::forward_quantum(torch::Tensor rho) {
-  for (auto& block : blocks) rho = block->forward_quantum(rho);
-  return rho;
-}
-
-AwareState ResidualStackImpl::forward_aware(AwareState state) {
-  for (auto& block : blocks) state = block->forward_aware(std::move(state));
+RegisterState ResidualStackImpl::forward(RegisterState state) {
+  for (auto& block : blocks) state = block->forward(state);
   return state;
-}
-
-torch::Tensor ResidualStackImpl::forward_classical(torch::Tensor p) {
-  for (auto& block : blocks) p = block->forward_classical(p);
-  return p;
 }
 
 ReadoutHeadImpl::ReadoutHeadImpl(const NetworkConfig& config) : config_(config) {
@@ -131,66 +126,37 @@ torch::Tensor ResidualNetworkImpl::check_input(const torch::Tensor& input) const
   return input;
 }
 
-torch::Tensor ResidualNetworkImpl::initial_distribution(const torch::Tensor& input) {
+RegisterState ResidualNetworkImpl::initial_state(const torch::Tensor& input, Representation representation) {
   check_input(input);
   const auto real = real_dtype();
-  torch::Tensor p_data;
   if (config_.features() > 0) {
-    p_data = product_distribution(encoder->forward(input.to(real) * config_.feature_scale()));
-  } else if (input.dim() == 3) {
-    p_data = hqrn::probs(input.to(c10::toComplexType(real)));
-  } else {
-    p_data = input.to(real);
+    const auto p_data = product_distribution(encoder->forward(input.to(real) * config_.feature_scale()));
+    return RegisterState::from_distribution(p_data, config_.ancillas(), representation);
   }
-  // Ancillas in |0> are the low bits: p(x, 0..0) = p_data(x).
-  const int64_t aux = int64_t{1} << config_.ancillas();
-  if (aux == 1) return p_data;
-  return torch::constant_pad_nd(p_data.unsqueeze(-1), {0, aux - 1}).reshape({p_data.size(0), -1});
+  if (input.dim() == 3) {
+    return RegisterState::from_data_state(input.to(c10::toComplexType(real)), config_.ancillas(), representation);
+  }
+  return RegisterState::from_distribution(input.to(real), config_.ancillas(), representation);
 }
 
-torch::Tensor ResidualNetworkImpl::initial_state(const torch::Tensor& input) {
-  check_input(input);
-  const auto complex = c10::toComplexType(real_dtype());
-  if (config_.features() == 0 && input.dim() == 3) {
-    return hqrn::embed_ancillas(input.to(complex), config_.ancillas());
-  }
-  // Encoded features and probability vectors are diagonal states.
-  return torch::diag_embed(initial_distribution(input)).to(complex);
-}
-
-AwareState ResidualNetworkImpl::initial_aware_state(const torch::Tensor& input) {
-  check_input(input);
-  if (config_.features() == 0 && input.dim() == 3) {
-    return AwareState::from_data_state(input.to(c10::toComplexType(real_dtype())), config_.ancillas());
-  }
-  return AwareState::from_distribution(initial_distribution(input));
-}
-
-torch::Tensor ResidualNetworkImpl::readout_distributions(const torch::Tensor& input, Mode mode) {
+torch::Tensor ResidualNetworkImpl::readout_distributions(const torch::Tensor& input, Mode mode, Execution execution) {
   const int64_t r = config_.readout_width();
-  // Z distribution of the whole register after each branch.
-  std::vector<torch::Tensor> finals;
-  if (mode == Mode::classical) {
-    const auto start = initial_distribution(input);
-    for (auto& branch : branches) finals.push_back(branch->forward_classical(start));
-  } else if (execution_ == Execution::aware) {
-    const auto start = initial_aware_state(input);
-    for (auto& branch : branches) finals.push_back(branch->forward_aware(start).probabilities());
-  } else {
-    const auto start = initial_state(input);
-    for (auto& branch : branches) finals.push_back(hqrn::probs(branch->forward_quantum(start)));
-  }
+  const auto start = initial_state(input, representation_of(mode, execution));
   std::vector<torch::Tensor> outs;
-  for (const auto& p : finals) outs.push_back(p.reshape({p.size(0), -1, int64_t{1} << r}).sum(1));
+  for (auto& branch : branches) {
+    // Z distribution of the whole register, marginalised onto the last r qubits.
+    const auto p = branch->forward(start).probabilities();
+    outs.push_back(p.reshape({p.size(0), -1, int64_t{1} << r}).sum(1));
+  }
   return torch::stack(outs, 1);
 }
 
-torch::Tensor ResidualNetworkImpl::forward(const torch::Tensor& input, Mode mode) {
-  return head->forward(readout_distributions(input, mode));
+torch::Tensor ResidualNetworkImpl::forward(const torch::Tensor& input, Mode mode, Execution execution) {
+  return head->forward(readout_distributions(input, mode, execution));
 }
 
-torch::Tensor ResidualNetworkImpl::predict_proba(const torch::Tensor& input, Mode mode) {
-  return torch::softmax(forward(input, mode), 1);
+torch::Tensor ResidualNetworkImpl::predict_proba(const torch::Tensor& input, Mode mode, Execution execution) {
+  return torch::softmax(forward(input, mode, execution), 1);
 }
 
 std::vector<torch::Tensor> ResidualNetworkImpl::classical_parameters() const {

@@ -1,4 +1,4 @@
-// The HQRN and its classical analog (spec section 3): an angle encoder for
+// The HQRN and its classical analog (docs/model.md): an angle encoder for
 // classical features, K branches of residual blocks, and a readout head.
 // Both share one implementation and one set of parameter names, so a
 // classical checkpoint loads into an HQRN by name.
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "models/register_state.h"
 #include "models/residual_block.h"
 
 namespace hqrn {
@@ -21,13 +22,15 @@ enum class Mode { quantum, classical };
 std::string to_string(Mode mode);
 Mode parse_mode(const std::string& name);
 
-// How Mode::quantum is simulated. `aware` stores only the entries whose rows
-// and columns agree on the qubits already diagonal (ancillas in |0>, measured
-// targets) and switches to probability vectors once every qubit is diagonal;
-// `dense` keeps full [B, 2^n, 2^n] matrices. Both give the same numbers.
+// How Mode::quantum is simulated: in the aware or the dense representation
+// (register_state.h). Both give the same numbers.
 enum class Execution { aware, dense };
 std::string to_string(Execution execution);
 Execution parse_execution(const std::string& name);
+
+// The register representation a forward pass runs in: Mode::classical is the
+// probability-vector representation of the same code.
+Representation representation_of(Mode mode, Execution execution);
 
 // theta_enc = A u + beta per data qubit; the qubit is prepared with
 // RY(theta_enc)|0> and measured, so it is 1 with probability sin^2(theta_enc/2).
@@ -47,9 +50,7 @@ torch::Tensor product_distribution(const torch::Tensor& q);
 class ResidualStackImpl : public torch::nn::Module {
  public:
   ResidualStackImpl(int64_t qubits, int64_t blocks, bool quantum_weights, double init_std);
-  torch::Tensor forward_quantum(torch::Tensor rho);
-  AwareState forward_aware(AwareState state);
-  torch::Tensor forward_classical(torch::Tensor p);
+  RegisterState forward(RegisterState state);
   std::vector<QuantumResidualBlock> blocks;
 };
 TORCH_MODULE(ResidualStack);
@@ -72,30 +73,24 @@ class ResidualNetworkImpl : public torch::nn::Module {
 
   // Class logits [B, C] (softmax gives the class probabilities). `input` is
   // features [B, F] when the config has features, else data-register states
-  // [B, d, d] (complex) or probability vectors [B, d] (real).
-  torch::Tensor forward(const torch::Tensor& input, Mode mode);
+  // [B, d, d] (complex) or probability vectors [B, d] (real). `execution`
+  // chooses how Mode::quantum is simulated (the numbers do not depend on it).
+  torch::Tensor forward(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
   // Softmax of forward.
-  torch::Tensor predict_proba(const torch::Tensor& input, Mode mode);
+  torch::Tensor predict_proba(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
   // Z distributions of the readout register per branch, [B, K, 2^r].
-  torch::Tensor readout_distributions(const torch::Tensor& input, Mode mode);
+  torch::Tensor readout_distributions(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
 
-  // The full-register starting point: a probability vector [B, 2^n] or a
-  // density matrix [B, 2^n, 2^n].
-  torch::Tensor initial_distribution(const torch::Tensor& input);
-  torch::Tensor initial_state(const torch::Tensor& input);
-  // initial_state in the coherence-aware layout (without building it densely).
-  AwareState initial_aware_state(const torch::Tensor& input);
+  // The full register's starting state in a representation: encoded features
+  // and probability vectors are diagonal states; a data state gets the
+  // ancillas in |0> (in the probability representation, its diagonal).
+  RegisterState initial_state(const torch::Tensor& input, Representation representation);
 
   // W, b, encoder and head (everything a classical analog has) / V and a.
   std::vector<torch::Tensor> classical_parameters() const;
   std::vector<torch::Tensor> quantum_parameters() const;
   // Freezes or unfreezes the classical parameters (quantum-only fine-tuning).
   void set_classical_trainable(bool trainable);
-
-  // Simulation strategy of Mode::quantum (default: aware); not saved, since
-  // it does not change results.
-  void set_execution(Execution execution) { execution_ = execution; }
-  Execution execution() const { return execution_; }
 
   const NetworkConfig& config() const { return config_; }
   bool has_quantum_weights() const { return quantum_weights_; }
@@ -109,15 +104,15 @@ class ResidualNetworkImpl : public torch::nn::Module {
   torch::Tensor check_input(const torch::Tensor& input) const;
   NetworkConfig config_;
   bool quantum_weights_;
-  Execution execution_ = Execution::aware;
 };
 
 // The Hybrid Quantum Residual Network.
 class HQRNImpl : public ResidualNetworkImpl {
  public:
   explicit HQRNImpl(const NetworkConfig& config) : ResidualNetworkImpl(config, true) {}
-  torch::Tensor forward(const torch::Tensor& input, Mode mode = Mode::quantum) {
-    return ResidualNetworkImpl::forward(input, mode);
+  torch::Tensor forward(const torch::Tensor& input, Mode mode = Mode::quantum,
+                        Execution execution = Execution::aware) {
+    return ResidualNetworkImpl::forward(input, mode, execution);
   }
 };
 TORCH_MODULE(HQRN);

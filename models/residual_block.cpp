@@ -64,21 +64,8 @@ torch::Tensor QuantumResidualBlockImpl::phi_tables() const {
   return tables(V, a);
 }
 
-torch::Tensor QuantumResidualBlockImpl::forward_quantum(torch::Tensor rho) const {
-  return hqrn::qrb_sweep(rho, theta_tables(), phi_tables(), targets_);
-}
-
-AwareState QuantumResidualBlockImpl::forward_aware(AwareState state) const {
-  const auto theta = theta_tables();
-  const auto phi = phi_tables();
-  for (const auto j : targets_) state = state.step(theta[j], phi[j], j);
-  return state;
-}
-
-torch::Tensor QuantumResidualBlockImpl::forward_classical(torch::Tensor p) const {
-  const auto theta = theta_tables();
-  for (const auto j : targets_) p = hqrn::markov_step(p, theta[j], j);
-  return p;
+RegisterState QuantumResidualBlockImpl::forward(const RegisterState& state) const {
+  return state.sweep(theta_tables(), phi_tables(), targets_);
 }
 
 }  // namespace hqrn

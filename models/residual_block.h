@@ -1,4 +1,4 @@
-// One quantum residual block (spec sections 2 and 3): a sweep of residual
+// One quantum residual block (docs/model.md): a sweep of residual
 // steps over its targets, with angle tables computed from the weights by
 // ordinary LibTorch ops so that autograd reaches W, b, V and a.
 #pragma once
@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "models/aware_state.h"
+#include "models/register_state.h"
 
 namespace hqrn {
 
@@ -26,13 +26,10 @@ class QuantumResidualBlockImpl : public torch::nn::Module {
  public:
   explicit QuantumResidualBlockImpl(const ResidualBlockOptions& options);
 
-  // S_j for every target j, on density matrices [B, d, d]. Autograd saves
-  // the block's input only (hqrn::qrb_sweep recomputes inside the block).
-  torch::Tensor forward_quantum(torch::Tensor rho) const;
-  // The same steps in the coherence-aware layout.
-  AwareState forward_aware(AwareState state) const;
-  // MarkovStep_j for every target j, on probability vectors [B, d].
-  torch::Tensor forward_classical(torch::Tensor p) const;
+  // S_j for every target j, in order, in the state's representation (on
+  // probability vectors, MarkovStep_j). On dense states autograd saves the
+  // block's input only (hqrn::qrb_sweep recomputes inside the block).
+  RegisterState forward(const RegisterState& state) const;
 
   // theta_j(c) = b_j + sum_i W_ji c_i for every qubit j: [n, 2^(n-1)].
   torch::Tensor theta_tables() const;

@@ -1,4 +1,4 @@
-// An HQRN as an ordinary circuit (spec section 2): each residual step is
+// An HQRN as an ordinary circuit (docs/model.md, "As a circuit"): each residual step is
 // RZ/CRZ, RY/CRY, RZ/CRZ gates on its target followed by a mid-circuit
 // measurement. Exported as OpenQASM 3, one program per branch; the classical
 // encoder and head go to a JSON side file. The parser reads back exactly the

@@ -11,9 +11,8 @@
 #include "src/checkpoint.h"
 #include "src/circuit_export.h"
 #include "src/data/csv.h"
-#include "src/data/digits.h"
+#include "src/data/entanglement.h"
 #include "src/data/state_csv.h"
-#include "torch_ext/qubit_index.h"
 
 namespace hqrn {
 
@@ -29,29 +28,6 @@ data::StateCheck state_check(bool project) {
 bool file_exists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
-}
-
-// The model's inputs from a data file whose format follows the model:
-// classical CSV for feature models, state CSV for state models.
-std::pair<torch::Tensor, torch::Tensor> load_inputs_for(const NetworkConfig& config, const std::string& path,
-                                                        const data::StateCheck& check) {
-  if (config.features() > 0) {
-    const auto d = data::load_classical_csv(path);
-    if (d.features.size(1) != config.features()) {
-      throw std::runtime_error(fmt::format("{}: rows have {} features but the model expects {}", path,
-                                           d.features.size(1), config.features()));
-    }
-    return {d.features, d.labels};
-  }
-  const auto s = data::load_state_csv(path, check);
-  const int64_t dim = int64_t{1} << config.data_qubits();
-  if (s.states.size(1) != dim) {
-    throw std::runtime_error(fmt::format("{}: states have dimension {} ({} qubits) but the model's data register has "
-                                         "{} qubits (dimension {})",
-                                         path, s.states.size(1), index::qubits_of_dimension(s.states.size(1)),
-                                         config.data_qubits(), dim));
-  }
-  return {s.states, s.labels};
 }
 
 void check_labels(const torch::Tensor& labels, int64_t classes, const std::string& path) {
@@ -123,15 +99,8 @@ int run_train(const TrainCommand& cmd) {
   const bool is_hqrn = cmd.model == "hqrn";
   if (cmd.freeze_classical && !is_hqrn) throw std::invalid_argument("train: --freeze-classical needs --model hqrn");
 
-  // Data.
-  TaskData task;
-  if (cmd.task == Task::digits) {
-    task = digits_data(cmd.data.empty() ? default_digits_path() : cmd.data);
-  } else if (!cmd.data.empty()) {
-    task = state_file_data(cmd.data, cmd.test_data, state_check(cmd.project_states));
-  } else {
-    task = entanglement_data(data::parse_family(cmd.family), cmd.n_train, cmd.n_test, cmd.data_seed);
-  }
+  const Experiment& experiment = find_experiment(cmd.task);
+  const TaskData task = experiment.load(cmd.data);
 
   // Model: resumed, initialised from a checkpoint, or fresh.
   std::shared_ptr<ResidualNetworkImpl> model;
@@ -156,20 +125,17 @@ int run_train(const TrainCommand& cmd) {
       throw std::runtime_error(fmt::format("{}: an HQRN checkpoint cannot initialise a classical analog", cmd.init));
     }
   } else {
-    NetworkConfig config = cmd.shape.apply(default_network(cmd.task));
-    if (cmd.task == Task::digits) config.features(task.x_train.size(1)).classes(task.classes);
-    if (cmd.task == Task::entanglement) config.classes(task.classes);
-    config.validate();
+    const NetworkConfig config = cmd.shape.apply(experiment.network(task));
     torch::manual_seed(cmd.options.seed());
     model = is_hqrn ? std::shared_ptr<ResidualNetworkImpl>(HQRN(config).ptr()) : ClassicalResNet(config).ptr();
   }
-  check_labels(task.y_train, model->config().classes(), cmd.data.empty() ? "training data" : cmd.data);
-  model->set_execution(cmd.execution);
+  check_labels(task.y_train, model->config().classes(), cmd.data.data.empty() ? "training data" : cmd.data.data);
 
   const Mode mode = is_hqrn ? cmd.mode : Mode::classical;
   check_trainable(*model, cmd, mode, task);
   Trainable trainable;
-  trainable.logits = [&](const torch::Tensor& x) { return model->forward(x, mode); };
+  trainable.logits = [&](const torch::Tensor& x) { return model->forward(x, mode, cmd.execution); };
+  trainable.loss = experiment.loss;
   if (cmd.freeze_classical) {
     model->set_classical_trainable(false);
     trainable.parameters = model->quantum_parameters();
@@ -213,15 +179,16 @@ int run_eval(const EvalCommand& cmd) {
   if (mode == Mode::quantum && loaded.kind == ModelKind::classical) {
     throw std::invalid_argument(fmt::format("{}: a classical analog runs in classical mode only", cmd.model));
   }
-  const auto [x, y] = load_inputs_for(loaded.config, cmd.data, state_check(cmd.project_states));
+  const Experiment& experiment = experiment_for(loaded.config);
+  const auto [x, y] = experiment.read(cmd.data, loaded.config, state_check(cmd.project_states));
   check_labels(y, loaded.config.classes(), cmd.data);
   auto model = loaded.model;
   model->eval();
-  model->set_execution(cmd.execution);
-  const auto e = evaluate([&](const torch::Tensor& in) { return model->forward(in, mode); }, x, y);
+  const auto e = evaluate([&](const torch::Tensor& in) { return model->forward(in, mode, cmd.execution); }, x, y);
   nlohmann::json j = {{"accuracy", e.accuracy}, {"n", e.n},          {"loss", e.loss},
                       {"mode", to_string(mode)}, {"model", cmd.model}, {"data", cmd.data},
-                      {"model_kind", to_string(loaded.kind)}};
+                      {"model_kind", to_string(loaded.kind)}, {"task", experiment.name}};
+  for (const auto& metric : experiment.metrics) j[metric.name] = metric.value(e.probabilities, y);
   if (!cmd.json.empty()) data::write_file_atomically(cmd.json, j.dump(2) + "\n");
   if (!cmd.predictions.empty()) {
     std::ostringstream csv;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "models/network.h"
-#include "src/tasks.h"
+#include "src/experiments/experiment.h"
 #include "src/training.h"
 
 namespace hqrn {
@@ -22,19 +22,15 @@ struct ConfigOverrides {
 };
 
 struct TrainCommand {
-  Task task = Task::digits;
+  std::string task = "digits";  // an experiment's name (src/experiments/)
   std::string model = "hqrn";  // hqrn | classical
-  std::string data, test_data;  // empty: shipped digits / generated states
-  std::string family = "random";
-  int64_t n_train = 20000, n_test = 4000;
-  uint64_t data_seed = 1;
+  DataRequest data;  // files (empty: the experiment's own data), generated-state settings
   std::string init;
   bool freeze_classical = false;
   Mode mode = Mode::quantum;
   Execution execution = Execution::aware;
   std::string out;
   bool resume = false;
-  bool project_states = false;  // map invalid states to density matrices instead of failing
   ConfigOverrides shape;
   TrainOptions options;
 };

@@ -15,7 +15,8 @@
 #include "src/clock.h"
 #include "src/commands.h"
 #include "src/data/csv.h"
-#include "src/tasks.h"
+#include "src/data/entanglement.h"
+#include "src/experiments/experiment.h"
 #include "src/source_dir.h"
 #include "src/training.h"
 
@@ -57,9 +58,10 @@ TrainProgress fit(Trainable trainable, const TaskData& task, const torch::Tensor
   return result.progress;
 }
 
-Trainable network_trainable(const std::shared_ptr<ResidualNetworkImpl>& model, Mode mode, const std::string& ckpt) {
+Trainable network_trainable(const std::shared_ptr<ResidualNetworkImpl>& model, Mode mode, const std::string& ckpt,
+                            Execution execution = Execution::aware) {
   Trainable t;
-  t.logits = [model, mode](const torch::Tensor& x) { return model->forward(x, mode); };
+  t.logits = [model, mode, execution](const torch::Tensor& x) { return model->forward(x, mode, execution); };
   t.parameters = model->parameters();
   t.save = [model, ckpt](const TrainingState& s) { save_checkpoint(*model, ckpt, s); };
   return t;
@@ -87,9 +89,10 @@ std::string summary_key(data::Family family) {
 // simulated on density matrices; returns the summary entries.
 nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout readout, double lr,
                           const std::string& name) {
-  const auto task = digits_data(default_digits_path());
+  const auto& digits = find_experiment("digits");
+  const auto task = digits.load(DataRequest{});
   write_classical_csv(o.out + "/digits_test.csv", task.x_test, task.y_test);
-  NetworkConfig config = default_network(Task::digits).readout(readout).classes(task.classes);
+  NetworkConfig config = digits.network(task).readout(readout);
   if (readout == Readout::born) config.data_qubits(s.born_data_qubits).readout_qubits(4);
   torch::manual_seed(o.seed);
   std::shared_ptr<ResidualNetworkImpl> classical = ClassicalResNet(config).ptr();
@@ -100,17 +103,16 @@ nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout reado
                             fmt::format("{}/{}_classical_history.csv", o.out, name));
   save_checkpoint(*classical, ckpt);  // the model alone, without the optimizer state
   auto hqrn_model = translate_classical(*classical);
-  hqrn_model->set_execution(o.execution);
   save_checkpoint(*hqrn_model, fmt::format("{}/{}_hqrn.pt", o.out, name));
   const auto c = evaluate([&](const torch::Tensor& x) { return classical->forward(x, Mode::classical); }, task.x_test,
                           task.y_test);
-  const auto q = evaluate([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum); }, task.x_test,
-                          task.y_test, 16);
+  const auto q = evaluate([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum, o.execution); },
+                          task.x_test, task.y_test, 16);
   // The exactness theorem, checked on full density matrices for the first
   // test images (aware execution takes the classical path on these inputs).
   const int64_t checked = std::min<int64_t>(s.dense_check_images, task.x_test.size(0));
-  hqrn_model->set_execution(Execution::dense);
-  const auto dense = evaluate([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum); },
+  const auto dense = evaluate(
+      [&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum, Execution::dense); },
                               task.x_test.narrow(0, 0, checked), task.y_test.narrow(0, 0, checked), 16);
   const auto c_checked = c.probabilities.narrow(0, 0, checked);
   return {{"classical_accuracy", c.accuracy},
@@ -127,14 +129,20 @@ nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout reado
 nlohmann::json run_entanglement(const DemoOptions& o, const Settings& s, data::Family family) {
   const auto key = summary_key(family);
   const auto& es = s.of(family);
-  const auto task = entanglement_data(family, es.n_train, es.n_test, o.seed + 10);
-  const NetworkConfig config = default_network(Task::entanglement);
+  const auto& entanglement = find_experiment("entanglement");
+  DataRequest request;
+  request.family = data::family_name(family);
+  request.n_train = es.n_train;
+  request.n_test = es.n_test;
+  request.seed = o.seed + 10;
+  const auto task = entanglement.load(request);
+  const NetworkConfig config = entanglement.network(task);
   const auto options = TrainOptions().epochs(es.epochs).batch_size(128).learning_rate(0.01).seed(o.seed);
 
   torch::manual_seed(o.seed);
   std::shared_ptr<ResidualNetworkImpl> hqrn_model = HQRN(config).ptr();
-  hqrn_model->set_execution(o.execution);
-  fit(network_trainable(hqrn_model, Mode::quantum, fmt::format("{}/entanglement_{}_hqrn.pt", o.out, key)), task,
+  fit(network_trainable(hqrn_model, Mode::quantum, fmt::format("{}/entanglement_{}_hqrn.pt", o.out, key), o.execution),
+      task,
       task.x_train, task.x_test, TrainOptions(options).label(key + " hqrn"),
       fmt::format("{}/entanglement_{}_hqrn_history.csv", o.out, key));
 
@@ -159,7 +167,8 @@ nlohmann::json run_entanglement(const DemoOptions& o, const Settings& s, data::F
       fmt::format("{}/entanglement_{}_tomography_history.csv", o.out, key));
 
   const auto acc = [&](const Logits& f, const torch::Tensor& x) { return evaluate(f, x, task.y_test).accuracy; };
-  return {{"hqrn_accuracy", acc([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum); }, task.x_test)},
+  const Logits hqrn_logits = [&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum, o.execution); };
+  return {{"hqrn_accuracy", acc(hqrn_logits, task.x_test)},
           {"classical_accuracy", acc([&](const torch::Tensor& x) { return classical->forward(x, Mode::classical); }, task.x_test)},
           {"tomography_accuracy", acc([&](const torch::Tensor& x) { return tomography->forward(x); }, pauli_test)},
           {"n_train", es.n_train},

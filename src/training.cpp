@@ -137,7 +137,7 @@ TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Ten
       const auto yb = y.index_select(0, idx);
       optimizer.zero_grad();
       const auto logits = trainable.logits(xb);
-      const auto loss = torch::nn::functional::cross_entropy(logits, yb);
+      const auto loss = trainable.loss ? trainable.loss(logits, yb) : torch::nn::functional::cross_entropy(logits, yb);
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value)) {
         result.finished = false;

@@ -44,6 +44,8 @@ struct TrainProgress {
 struct Trainable {
   std::function<torch::Tensor(const torch::Tensor&)> logits;
   std::vector<torch::Tensor> parameters;  // what the optimizer updates
+  // Mean loss of a batch's logits; empty: cross-entropy.
+  std::function<torch::Tensor(const torch::Tensor& logits, const torch::Tensor& labels)> loss;
   // Called after each completed epoch to persist the run; may be empty.
   std::function<void(const TrainingState&)> save;
   // Called once on the fresh optimizer when resuming; may be empty.
@@ -56,7 +58,7 @@ struct TrainResult {
   std::string message;
 };
 
-// Adam with cross-entropy on the logits. Stops with finished = false (and the
+// Adam on the trainable's loss (cross-entropy unless given). Stops with finished = false (and the
 // last good epoch saved) when the loss becomes NaN or Inf.
 TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& x_test,
                   const torch::Tensor& y_test, const TrainOptions& options, TrainProgress start = {});

@@ -217,6 +217,54 @@ torch::Tensor apply_unitary(const torch::Tensor& rho, const torch::Tensor& u,
 }
 
 namespace {
+// |p><r| on one qubit.
+torch::Tensor unit_matrix(int64_t p, int64_t r) {
+  auto e = torch::zeros({2, 2}, torch::kComplexDouble);
+  e.index_put_({p, r}, 1.0);
+  return e;
+}
+
+// The full operator of K (`[..., 2^k, 2^k]`) on `targets` of n qubits, built
+// from its definition rather than by permuting (as embedded_unitary does):
+// sum_{row, col} K[row, col] (x)_q F_q with F_q = |row_i><col_i| on q =
+// targets[i] (row_i: bit i of row, first listed = most significant) and the
+// identity elsewhere. Returns `[..., 2^n, 2^n]` complex128; differentiable in K.
+torch::Tensor embed_operator(const torch::Tensor& k_ops, int64_t n, const std::vector<int64_t>& targets) {
+  const auto kC = torch::kComplexDouble;
+  const auto k = static_cast<int64_t>(targets.size());
+  const int64_t kd = int64_t{1} << k, d = int64_t{1} << n;
+  std::vector<int64_t> shape(k_ops.sizes().begin(), k_ops.sizes().end() - 2);
+  shape.push_back(d);
+  shape.push_back(d);
+  auto full = torch::zeros(shape, k_ops.options().dtype(kC));
+  const auto k_wide = k_ops.to(kC);
+  for (int64_t row = 0; row < kd; ++row) {
+    for (int64_t col = 0; col < kd; ++col) {
+      auto product = torch::ones({1, 1}, kC);
+      for (int64_t q = 0; q < n; ++q) {
+        torch::Tensor factor = torch::eye(2, kC);
+        for (int64_t i = 0; i < k; ++i) {
+          if (targets[i] == q) factor = unit_matrix((row >> (k - 1 - i)) & 1, (col >> (k - 1 - i)) & 1);
+        }
+        product = torch::kron(product, factor);
+      }
+      const auto coefficient = k_wide.select(-1, col).select(-1, row).unsqueeze(-1).unsqueeze(-1);
+      full = full + coefficient * product;
+    }
+  }
+  return full;
+}
+}  // namespace
+
+torch::Tensor apply_kraus(const torch::Tensor& rho, const torch::Tensor& kraus, const std::vector<int64_t>& targets) {
+  const int64_t n = qubits_of_dim(rho.size(-1));
+  auto full = embed_operator(kraus, n, targets);  // [m, d, d] or [B, m, d, d]
+  if (kraus.dim() == 3) full = full.unsqueeze(0);
+  const auto r = rho.to(torch::kComplexDouble).unsqueeze(1);  // [B, 1, d, d]
+  return torch::matmul(torch::matmul(full, r), dagger(full)).sum(1);
+}
+
+namespace {
 // x(a, r) for every a, r: [2^|D|, 2^(n-|D|)] int64.
 torch::Tensor aware_basis_index(int64_t n, const std::vector<int64_t>& diagonal) {
   const auto k = static_cast<int64_t>(diagonal.size());

@@ -1,5 +1,5 @@
 // Slow dense references for the hqrn ops, built from the definitions in the
-// spec (sections 1, 2, 5) as full d x d matrices with plain LibTorch algebra.
+// definitions (docs/model.md, docs/operators.md) as full d x d matrices with plain LibTorch algebra.
 // They share no code with torch_ext/ and are differentiable by LibTorch
 // autograd, so the ops' forward and backward can both be checked against them.
 //
@@ -68,6 +68,11 @@ torch::Tensor embedded_unitary(const torch::Tensor& u, int64_t n, const std::vec
 
 torch::Tensor apply_unitary(const torch::Tensor& rho, const torch::Tensor& u,
                             const std::vector<int64_t>& targets);
+
+// sum_m K_m rho K_m^dagger in complex128, each K_m embedded by Kronecker
+// products; kraus [m, 2^k, 2^k] (shared) or [B, m, 2^k, 2^k] (per sample),
+// acting on `targets` (targets[0] = most significant bit of K's index).
+torch::Tensor apply_kraus(const torch::Tensor& rho, const torch::Tensor& kraus, const std::vector<int64_t>& targets);
 
 // The coherence-aware layout of hqrn::aware_step, from its definition:
 // blocks[b, a, r, s] = rho[b, x(a, r), x(a, s)], where x takes a's bits on the

@@ -1,6 +1,6 @@
 // Shared helpers of the model-level tests (network, checkpoints, circuit
 // export): random weights, independent references for the network built from
-// the spec's formulas (sections 2 and 3) with the dense op references, temp
+// the formulas of docs/model.md with the dense op references, temp
 // directories and exception checks.
 #pragma once
 
@@ -27,6 +27,17 @@ namespace hqrn::test {
 
 // Puts every block weight (W, b and, when present, V, a) uniform in
 // [-range, range]; encoder and head keep the constructor's values, scaled.
+// A block's or a branch's forward on density matrices [B, d, d] (dense
+// representation) and on probability vectors [B, d] (the Markov chain).
+template <typename Module>
+torch::Tensor dense_forward(Module& module, const torch::Tensor& rho) {
+  return module.forward(RegisterState::from_data_state(rho, 0, Representation::dense)).values();
+}
+template <typename Module>
+torch::Tensor markov_forward(Module& module, const torch::Tensor& p) {
+  return module.forward(RegisterState::from_distribution(p, 0, Representation::probabilities)).values();
+}
+
 inline void randomize_weights(ResidualNetworkImpl& model, double range = M_PI) {
   torch::NoGradGuard no_grad;
   for (auto& branch : model.branches) {
@@ -51,7 +62,7 @@ inline void scale_parameters(ResidualNetworkImpl& model, double factor) {
 }
 
 // theta_j(c) = bias_j + sum_{i != j} weights_ji c_i, indexed by cidx from the
-// spec's definition (not the block's own control table): [2^(n-1)] float64.
+// definition in docs/model.md (not the block's own control table): [2^(n-1)] float64.
 inline torch::Tensor reference_table(const torch::Tensor& weights, const torch::Tensor& bias, int64_t j) {
   const auto w = weights.detach().to(torch::kFloat64).contiguous();
   const auto bv = bias.detach().to(torch::kFloat64).contiguous();
@@ -148,7 +159,7 @@ inline torch::Tensor reference_branch_quantum(ResidualStackImpl& branch, torch::
   return rho;
 }
 
-// Class logits from readout distributions [B, K, 2^r], from the spec's
+// Class logits from readout distributions [B, K, 2^r], from docs/model.md's
 // readout definitions and the head's parameters looked up by name: the
 // linear readout is one affine map "head.mlp.0", the mlp readout has
 // hidden_layers ReLU layers "head.mlp.0", "head.mlp.2", ... before the output.

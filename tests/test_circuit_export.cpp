@@ -103,7 +103,7 @@ TEST(CircuitExport, ExportedProgramsReproduceTheBranchesOnCoherentStates) {
 
   const auto rho = dense::random_density(3, config.data_qubits(), kC);
   ASSERT_GT(test::max_off_diagonal(rho), 0.01);
-  const auto start = model->initial_state(rho);
+  const auto start = model->initial_state(rho, Representation::dense).values();
   for (size_t k = 0; k < model->branches.size(); ++k) {
     const auto text = test::read_bytes(files[k]);
     EXPECT_TRUE(only_rotations_and_measurements(text)) << files[k];
@@ -114,7 +114,7 @@ TEST(CircuitExport, ExportedProgramsReproduceTheBranchesOnCoherentStates) {
     EXPECT_EQ(gates.size(), expected_gate_count(*model->branches[k])) << "branch " << k;
 
     const auto simulated = simulate_circuit(start, gates);
-    const auto expected = model->branches[k]->forward_quantum(start);
+    const auto expected = test::dense_forward(*model->branches[k], start);
     EXPECT_TRUE(all_close(hqrn::probs(simulated), hqrn::probs(expected), 1e-10)) << "branch " << k;
     // No global phase is lost either: the whole density matrix agrees.
     EXPECT_TRUE(all_close(simulated, expected, 1e-10)) << "branch " << k;
@@ -153,10 +153,10 @@ TEST(CircuitExport, SideFileCarriesConfigEncoderAndHead) {
     EXPECT_TRUE(torch::equal(torch::tensor(values, kR).reshape(shape), params[key])) << key;
   }
   // Encoded features start diagonal; the programs act on that state as the branches do.
-  const auto start = model->initial_state(torch::rand({2, 3}, kR));
+  const auto start = model->initial_state(torch::rand({2, 3}, kR), Representation::dense).values();
   for (size_t k = 0; k < 2; ++k) {
     const auto gates = parse_openqasm3(test::read_bytes(files[k]));
-    EXPECT_TRUE(all_close(simulate_circuit(start, gates), model->branches[k]->forward_quantum(start), 1e-10));
+    EXPECT_TRUE(all_close(simulate_circuit(start, gates), test::dense_forward(*model->branches[k], start), 1e-10));
   }
 }
 
@@ -169,7 +169,7 @@ TEST(CircuitExport, ClassicalAnalogExportsOnlyRyAndCry) {
   EXPECT_EQ(gates.size(), expected_gate_count(*model->branches[0]));
   const auto p = dense::random_probabilities(2, 3, kR);
   EXPECT_TRUE(all_close(hqrn::probs(simulate_circuit(torch::diag_embed(p).to(kC), gates)),
-                        model->branches[0]->forward_classical(p), 1e-12));
+                        test::markov_forward(*model->branches[0], p), 1e-12));
 }
 
 // Standard gate definitions (OpenQASM stdgates.inc): ry(t) = [[c, -s], [s, c]],

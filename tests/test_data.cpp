@@ -2,7 +2,7 @@
 // two-qubit entanglement generator checked against independent computations.
 #include <gtest/gtest.h>
 
-#include "src/tasks.h"
+#include "src/experiments/experiment.h"
 #include <torch/torch.h>
 #include <fmt/format.h>
 

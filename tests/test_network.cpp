@@ -1,5 +1,5 @@
-// Model-level tests of the HQRN and its classical analog (spec sections 2
-// and 3): blocks and networks against independent dense references, the
+// Model-level tests of the HQRN and its classical analog (docs/model.md):
+// blocks and networks against independent dense references, the
 // exactness theorem for whole networks in float64 and float32, translation of
 // classical weights, quantum-only fine-tuning, the Bell-measurement example,
 // training smoke tests, and input/config validation.
@@ -70,14 +70,11 @@ std::vector<torch::Tensor> classical_inputs(const NetworkConfig& c, int64_t batc
   return {p.to(real), torch::diag_embed(p).to(c10::toComplexType(real))};
 }
 
-// Runs `check` with the network in each execution of Mode::quantum (dense
-// first), then restores the default.
-void for_each_execution(ResidualNetworkImpl& model, const std::function<void(const std::string&)>& check) {
+// Runs `check` with each execution of Mode::quantum (dense first) and its label.
+void for_each_execution(const std::function<void(Execution, const std::string&)>& check) {
   for (const auto execution : {Execution::dense, Execution::aware}) {
-    model.set_execution(execution);
-    check(" (" + to_string(execution) + " execution)");
+    check(execution, " (" + to_string(execution) + " execution)");
   }
-  model.set_execution(Execution::aware);
 }
 
 // Exactness theorem on one network: quantum mode equals the classical analog
@@ -85,17 +82,17 @@ void for_each_execution(ResidualNetworkImpl& model, const std::function<void(con
 void expect_exact(ResidualNetworkImpl& model, const torch::Tensor& input, double tol, const std::string& label) {
   const auto c = model.forward(input, Mode::classical);
   const auto c_readout = model.readout_distributions(input, Mode::classical);
-  for_each_execution(model, [&](const std::string& execution) {
-    EXPECT_TRUE(all_close(model.forward(input, Mode::quantum), c, tol, tol)) << label << execution << " logits";
-    EXPECT_TRUE(all_close(model.readout_distributions(input, Mode::quantum), c_readout, tol))
-        << label << execution << " readout distributions";
+  for_each_execution([&](Execution execution, const std::string& how) {
+    EXPECT_TRUE(all_close(model.forward(input, Mode::quantum, execution), c, tol, tol)) << label << how << " logits";
+    EXPECT_TRUE(all_close(model.readout_distributions(input, Mode::quantum, execution), c_readout, tol))
+        << label << how << " readout distributions";
   });
-  const auto rho0 = model.initial_state(input);
-  const auto p0 = model.initial_distribution(input);
+  const auto rho0 = model.initial_state(input, Representation::dense).values();
+  const auto p0 = model.initial_state(input, Representation::probabilities).values();
   for (size_t k = 0; k < model.branches.size(); ++k) {
-    const auto rho = model.branches[k]->forward_quantum(rho0);
+    const auto rho = test::dense_forward(*model.branches[k], rho0);
     EXPECT_LE(test::max_off_diagonal(rho), tol) << label << " branch " << k << " final state not diagonal";
-    EXPECT_TRUE(all_close(hqrn::probs(rho), model.branches[k]->forward_classical(p0), tol))
+    EXPECT_TRUE(all_close(hqrn::probs(rho), test::markov_forward(*model.branches[k], p0), tol))
         << label << " branch " << k << " diagonal vs Markov chain";
   }
 }
@@ -127,8 +124,8 @@ TEST(ResidualBlock, MatchesDenseChannelsAndMarkovMatrices) {
                                        test::reference_table(block->V, block->a, j), j, true);
         expected_p = dense::markov_step(expected_p, test::reference_table(block->W, block->b, j), j);
       }
-      EXPECT_TRUE(all_close(block->forward_quantum(rho), expected_rho, 1e-12)) << label;
-      EXPECT_TRUE(all_close(block->forward_classical(p), expected_p, 1e-12)) << label;
+      EXPECT_TRUE(all_close(test::dense_forward(*block, rho), expected_rho, 1e-12)) << label;
+      EXPECT_TRUE(all_close(test::markov_forward(*block, p), expected_p, 1e-12)) << label;
     }
   }
 }
@@ -149,8 +146,8 @@ TEST(ResidualBlock, DiagonalWeightsAreUnusedAndZeroInitIsTheSkipConnection) {
   // init_std 0: theta = 0 everywhere, every basis state stays put.
   QuantumResidualBlock identity(ResidualBlockOptions(3).init_std(0.0));
   const auto p = dense::random_probabilities(2, 3, kR);
-  EXPECT_TRUE(torch::equal(identity->forward_classical(p), p));
-  EXPECT_TRUE(all_close(identity->forward_quantum(torch::diag_embed(p).to(kC)), torch::diag_embed(p).to(kC), 0.0));
+  EXPECT_TRUE(torch::equal(test::markov_forward(*identity, p), p));
+  EXPECT_TRUE(all_close(test::dense_forward(*identity, torch::diag_embed(p).to(kC)), torch::diag_embed(p).to(kC), 0.0));
 
   // Classical-only blocks register no V, a and have zero phi tables.
   QuantumResidualBlock classical(ResidualBlockOptions(3).quantum_weights(false));
@@ -166,7 +163,7 @@ TEST(ResidualBlock, RejectsBadOptions) {
   EXPECT_THROW(QuantumResidualBlock{ResidualBlockOptions(2).targets({-1})}, std::invalid_argument);
 }
 
-// Spec section 2's example. With R(theta, phi) = [[c, -e^{i phi} s], [e^{-i phi} s, c]]:
+// The example of docs/model.md, "What the quantum weights see". With R(theta, phi) = [[c, -e^{i phi} s], [e^{-i phi} s, c]]:
 // the step on qubit 0 (theta = pi iff qubit 1 is 1, phi0 = a0 + V01 there)
 // leaves |00> and sends |11> to -e^{i phi0}|01>, so |Phi+> becomes
 // |0>(|0> - e^{i phi0}|1>)/sqrt2 and the measurement of qubit 0 is certain.
@@ -208,17 +205,17 @@ TEST(BellMeasurement, SpecExampleSeparatesPhiPlusFromItsDephasedTwin) {
 
   const auto phi_plus = test::phi_plus_state();
   const auto twin = test::dephased_twin(phi_plus);
-  EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(phi_plus)), torch::tensor({{1.0, 0.0, 0.0, 0.0}}, kR), 1e-12));
-  EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(twin)), torch::tensor({{0.5, 0.5, 0.0, 0.0}}, kR), 1e-12));
+  EXPECT_TRUE(all_close(hqrn::probs(test::dense_forward(*block, phi_plus)), torch::tensor({{1.0, 0.0, 0.0, 0.0}}, kR), 1e-12));
+  EXPECT_TRUE(all_close(hqrn::probs(test::dense_forward(*block, twin)), torch::tensor({{0.5, 0.5, 0.0, 0.0}}, kR), 1e-12));
   // The classical analog sees only the diagonal, identical for the pair.
-  EXPECT_TRUE(torch::equal(block->forward_classical(hqrn::probs(phi_plus)), block->forward_classical(hqrn::probs(twin))));
+  EXPECT_TRUE(torch::equal(test::markov_forward(*block, hqrn::probs(phi_plus)), test::markov_forward(*block, hqrn::probs(twin))));
 
   // All four Bell states land on distinct certain outcomes.
   const std::vector<int64_t> outcome{0, 1, 3, 2};
   for (int which = 0; which < 4; ++which) {
     const auto expected = torch::zeros({1, 4}, kR);
     expected[0][outcome[which]] = 1.0;
-    EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(bell_state(which))), expected, 1e-12))
+    EXPECT_TRUE(all_close(hqrn::probs(test::dense_forward(*block, bell_state(which))), expected, 1e-12))
         << "Bell state " << which;
   }
 }
@@ -234,10 +231,10 @@ TEST(BellMeasurement, OutcomeDependsOnPhiAsDerived) {
     set_bell_weights(block, phi0, phi1, /*v10=*/dense::random_angles(1, kR).item<double>());
     const double p00 = std::pow(std::cos((phi0 + phi1) / 2), 2);
     const auto expected = torch::tensor({{p00, 1 - p00, 0.0, 0.0}}, kR);
-    EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(phi_plus)), expected, 1e-12))
+    EXPECT_TRUE(all_close(hqrn::probs(test::dense_forward(*block, phi_plus)), expected, 1e-12))
         << "phi0 " << phi0 << " phi1 " << phi1;
     // The twin is diagonal: phi cannot matter.
-    EXPECT_TRUE(all_close(hqrn::probs(block->forward_quantum(twin)), torch::tensor({{0.5, 0.5, 0.0, 0.0}}, kR), 1e-12));
+    EXPECT_TRUE(all_close(hqrn::probs(test::dense_forward(*block, twin)), torch::tensor({{0.5, 0.5, 0.0, 0.0}}, kR), 1e-12));
   }
 }
 
@@ -291,11 +288,11 @@ TEST(NetworkReference, QuantumModeMatchesDenseChannelsOnCoherentStates) {
       test::randomize_weights(*model);
       const auto rho = dense::random_density(3, config.data_qubits(), kC);
       const auto start = dense::embed_ancillas(rho, config.ancillas());
-      EXPECT_TRUE(all_close(model->initial_state(rho), start, 0)) << describe(config);
+      EXPECT_TRUE(all_close(model->initial_state(rho, Representation::dense).values(), start, 0)) << describe(config);
       std::vector<torch::Tensor> readouts;
       for (auto& branch : model->branches) {
         const auto expected = test::reference_branch_quantum(*branch, start);
-        EXPECT_TRUE(all_close(branch->forward_quantum(start), expected, 1e-12)) << describe(config);
+        EXPECT_TRUE(all_close(test::dense_forward(*branch, start), expected, 1e-12)) << describe(config);
         readouts.push_back(test::reference_marginal_last(dense::probs(expected), config.readout_width()));
       }
       const auto expected_readout = torch::stack(readouts, 1);
@@ -354,19 +351,18 @@ TEST(NetworkExactness, GradientsAgreeAndQuantumWeightsGetNone) {
     const auto input = classical_inputs(config, 3, kR).back();
     const auto labels = torch::randint(0, config.classes(), {3}, torch::kLong);
     std::vector<std::vector<torch::Tensor>> grads;
-    const auto gradients = [&](Mode mode) {
+    const auto gradients = [&](Mode mode, Execution execution) {
       model->zero_grad();
-      torch::nn::functional::cross_entropy(model->forward(input, mode), labels).backward();
+      torch::nn::functional::cross_entropy(model->forward(input, mode, execution), labels).backward();
       std::vector<torch::Tensor> g;
       for (const auto& p : model->classical_parameters()) g.push_back(p.grad().clone());
       grads.push_back(g);
     };
-    gradients(Mode::classical);
-    for_each_execution(*model, [&](const std::string& execution) {
-      gradients(Mode::quantum);
+    gradients(Mode::classical, Execution::aware);
+    for_each_execution([&](Execution execution, const std::string& how) {
+      gradients(Mode::quantum, execution);
       for (const auto& q : model->quantum_parameters()) {
-        EXPECT_TRUE(!q.grad().defined() || q.grad().abs().max().item<double>() < 1e-13)
-            << describe(config) << execution;
+        EXPECT_TRUE(!q.grad().defined() || q.grad().abs().max().item<double>() < 1e-13) << describe(config) << how;
       }
     });
     for (size_t k = 1; k < grads.size(); ++k) {
@@ -407,14 +403,12 @@ TEST(NetworkExactness, HoldsInSinglePrecision) {
 // under the given execution.
 std::vector<torch::Tensor> logits_and_gradients(ResidualNetworkImpl& model, const torch::Tensor& input,
                                                 const torch::Tensor& labels, Execution execution) {
-  model.set_execution(execution);
   model.zero_grad();
   const auto x = input.detach().clone().requires_grad_(true);
-  const auto logits = model.forward(x, Mode::quantum);
+  const auto logits = model.forward(x, Mode::quantum, execution);
   torch::nn::functional::cross_entropy(logits, labels).backward();
   std::vector<torch::Tensor> out{logits.detach(), x.grad()};
   for (const auto& p : model.parameters()) out.push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
-  model.set_execution(Execution::aware);
   return out;
 }
 
@@ -479,8 +473,8 @@ TEST(AwareExecution, BlocksWithAnyTargetOrderFromAnyDiagonalSet) {
       QuantumResidualBlock block(ResidualBlockOptions(n).targets(targets).init_std(1.0));
       auto rho = dense::random_density(2, n, kC);
       for (const auto q : diagonal) rho = dense::dephase(rho, q);
-      const auto expected = block->forward_quantum(rho);
-      const auto aware = block->forward_aware(AwareState::from_dense(rho, diagonal));
+      const auto expected = test::dense_forward(*block, rho);
+      const auto aware = block->forward(RegisterState::aware_from_dense(rho, diagonal));
       const auto label = "n " + std::to_string(n) + " targets " + test::list_string(targets) + " D " +
                          test::list_string(diagonal);
       EXPECT_TRUE(all_close(aware.to_dense(), expected, 1e-12)) << label;
@@ -494,21 +488,91 @@ TEST(AwareExecution, StateLayoutRoundTrips) {
   const int64_t n = 4;
   auto rho = dense::random_density(2, n, kC);
   rho = dense::dephase(dense::dephase(rho, 1), 3);
-  const auto state = AwareState::from_dense(rho, {3, 1});
-  EXPECT_EQ(state.diagonal, (std::vector<int64_t>{1, 3}));
-  EXPECT_EQ(state.values.sizes(), (std::vector<int64_t>{2, 4, 4, 4}));
+  const auto state = RegisterState::aware_from_dense(rho, {3, 1});
+  EXPECT_EQ(state.diagonal(), (std::vector<int64_t>{1, 3}));
+  EXPECT_EQ(state.values().sizes(), (std::vector<int64_t>{2, 4, 4, 4}));
   EXPECT_TRUE(all_close(state.to_dense(), rho, 0));
   EXPECT_TRUE(all_close(state.probabilities(), dense::probs(rho), 0));
   const auto p = dense::random_probabilities(2, n, kR);
-  const auto classical = AwareState::from_distribution(p);
-  EXPECT_TRUE(classical.classical());
+  const auto classical = RegisterState::from_distribution(p, 0, Representation::aware);
+  EXPECT_TRUE(classical.is_distribution());
   EXPECT_TRUE(all_close(classical.to_dense(), torch::diag_embed(p).to(kC), 0));
   const auto data = dense::random_density(2, 2, kC);
-  const auto embedded = AwareState::from_data_state(data, 2);
-  EXPECT_EQ(embedded.diagonal, (std::vector<int64_t>{2, 3}));
+  const auto embedded = RegisterState::from_data_state(data, 2, Representation::aware);
+  EXPECT_EQ(embedded.diagonal(), (std::vector<int64_t>{2, 3}));
   EXPECT_TRUE(all_close(embedded.to_dense(), dense::embed_ancillas(data, 2), 0));
   for (const auto& e : {Execution::aware, Execution::dense}) EXPECT_EQ(parse_execution(to_string(e)), e);
   EXPECT_TRUE(test::throws_with<std::invalid_argument>([] { parse_execution("sparse"); }, {"sparse"}));
+}
+
+// ---------------------------------------------------------------- register state
+
+// Single-qubit Kraus sets [m, 2, 2] (complex128) from real matrices.
+torch::Tensor kraus_of(const std::vector<std::vector<double>>& matrices) {
+  std::vector<torch::Tensor> ops;
+  for (const auto& m : matrices) ops.push_back(torch::tensor(m, kR).reshape({2, 2}));
+  return torch::stack(ops).to(kC);
+}
+
+TEST(RegisterStateChannels, EveryRepresentationAppliesTheSameChannel) {
+  torch::manual_seed(125);
+  const double g = 0.37;
+  const auto damping = kraus_of({{1, 0, 0, std::sqrt(1 - g)}, {0, std::sqrt(g), 0, 0}});
+  const int64_t n = 3;
+  for (int64_t target = 0; target < n; ++target) {
+    const auto label = "target " + std::to_string(target);
+    // A coherent data register of 2 qubits and one ancilla (diagonal): the
+    // channel on a coherent qubit, and on the ancilla.
+    const auto rho = dense::random_density(2, 2, kC);
+    const auto dense_out = RegisterState::from_data_state(rho, 1, Representation::dense).apply_channel(damping, {target});
+    const auto aware_out = RegisterState::from_data_state(rho, 1, Representation::aware).apply_channel(damping, {target});
+    EXPECT_TRUE(all_close(aware_out.to_dense(), dense_out.values(), 1e-12)) << label;
+    EXPECT_TRUE(all_close(aware_out.probabilities(), dense_out.probabilities(), 1e-12)) << label;
+    // Diagonal states: the probability vector gets the channel's classical image.
+    const auto p = dense::random_probabilities(2, n, kR);
+    const auto on_dense = RegisterState::from_distribution(p, 0, Representation::dense).apply_channel(damping, {target});
+    for (const auto r : {Representation::aware, Representation::probabilities}) {
+      const auto out = RegisterState::from_distribution(p, 0, r).apply_channel(damping, {target});
+      EXPECT_TRUE(out.is_distribution()) << label << " " << to_string(r);
+      EXPECT_TRUE(all_close(out.probabilities(), on_dense.probabilities(), 1e-12)) << label << " " << to_string(r);
+    }
+    EXPECT_LE(test::max_off_diagonal(on_dense.values()), 1e-15) << label;
+  }
+}
+
+TEST(RegisterStateChannels, CoherenceOnADiagonalQubitIsRefusedAlikeInAwareAndProbabilities) {
+  const double s = 1 / std::sqrt(2.0);
+  const auto hadamard = kraus_of({{s, s, s, -s}});
+  const auto p = dense::random_probabilities(1, 2, kR);
+  // Dense states hold the coherence; the diagonal representations cannot.
+  const auto dense_out = RegisterState::from_distribution(p, 0, Representation::dense).apply_channel(hadamard, {1});
+  EXPECT_GT(test::max_off_diagonal(dense_out.values()), 1e-3);
+  for (const auto r : {Representation::aware, Representation::probabilities}) {
+    const auto state = RegisterState::from_distribution(p, 0, r);
+    EXPECT_TRUE(test::throws_with<c10::Error>([&] { state.apply_channel(hadamard, {1}); },
+                                              {"coherence on diagonal qubit 1"}))
+        << to_string(r);
+  }
+}
+
+TEST(RegisterStateChannels, StepsInEveryRepresentationAgree) {
+  // One step of a block on a diagonal input: dense, aware and the Markov step give one distribution.
+  torch::manual_seed(126);
+  QuantumResidualBlock block(ResidualBlockOptions(3).init_std(1.0));
+  const auto p = dense::random_probabilities(2, 3, kR);
+  const auto reference = RegisterState::from_distribution(p, 0, Representation::dense);
+  for (const auto r : {Representation::aware, Representation::probabilities}) {
+    const auto state = RegisterState::from_distribution(p, 0, r);
+    EXPECT_EQ(state.representation(), r);
+    EXPECT_TRUE(all_close(block->forward(state).probabilities(), block->forward(reference).probabilities(), 1e-12))
+        << to_string(r);
+  }
+  EXPECT_TRUE(test::throws_with<InvalidInput>(
+      [&] { RegisterState::from_distribution(torch::rand({2, 3}, kR), 0, Representation::aware); },
+      {"not a power of two"}));
+  EXPECT_TRUE(test::throws_with<InvalidInput>(
+      [&] { RegisterState::from_data_state(torch::rand({2, 4}, kR), 0, Representation::dense); },
+      {"expected complex states"}));
 }
 
 // ---------------------------------------------------------------- classical analog
@@ -543,8 +607,9 @@ TEST(ClassicalAnalog, TranslatedHqrnMatchesClassicalResNet) {
         const auto expected = classical->forward(input);
         EXPECT_TRUE(torch::equal(translated->forward(input, Mode::classical), expected)) << label;
         for (auto* model : {translated.get(), kept.get()}) {
-          for_each_execution(*model, [&](const std::string& execution) {
-            EXPECT_TRUE(all_close(model->forward(input, Mode::quantum), expected, 1e-12, 1e-12)) << label << execution;
+          for_each_execution([&](Execution execution, const std::string& how) {
+            EXPECT_TRUE(all_close(model->forward(input, Mode::quantum, execution), expected, 1e-12, 1e-12))
+                << label << how;
           });
         }
       }
@@ -608,7 +673,8 @@ TEST(QuantumFineTuning, KeepsClassicalPredictionsBitForBit) {
   {
     torch::NoGradGuard no_grad;
     for (const auto& x : classical_data) {
-      for_each_execution(*model, [&](const std::string&) { before.push_back(model->forward(x, Mode::quantum)); });
+      for_each_execution(
+          [&](Execution execution, const std::string&) { before.push_back(model->forward(x, Mode::quantum, execution)); });
       before.push_back(model->forward(x, Mode::classical));
     }
     for (const auto& t : model->classical_parameters()) classical_values.push_back(t.clone());
@@ -646,9 +712,9 @@ TEST(QuantumFineTuning, KeepsClassicalPredictionsBitForBit) {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < classical_data.size(); ++i) {
     size_t k = 3 * i;
-    for_each_execution(*model, [&](const std::string& execution) {
-      EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::quantum), before[k++]))
-          << "input " << i << execution;
+    for_each_execution([&](Execution execution, const std::string& how) {
+      EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::quantum, execution), before[k++]))
+          << "input " << i << how;
     });
     EXPECT_TRUE(torch::equal(model->forward(classical_data[i], Mode::classical), before[k])) << "input " << i;
   }

@@ -1,12 +1,14 @@
 """Python-side checks of the hqrn operator library.
 
 Loads the shared library with torch.ops.load_library, runs
-torch.autograd.gradcheck on every op in complex128/float64 (shared and
-per-sample tables), and compares qrb_step with a NumPy formula written here
-from the spec. Usage: test_ops.py PATH_TO_LIBHQRN_OPS (or HQRN_OPS_LIBRARY).
+torch.autograd.gradcheck on every case of tests/op_cases.json (the operator
+table the C++ tests share) in complex128/float64, and compares qrb_step and
+apply_kraus with NumPy formulas written here from their definitions
+(docs/operators.md). Usage: test_ops.py PATH_TO_LIBHQRN_OPS (or HQRN_OPS_LIBRARY).
 Exits non-zero on any failure; the last line is 'N passed, N failed'.
 """
 
+import json
 import math
 import os
 import sys
@@ -36,7 +38,7 @@ def angles(shape, gen):
 
 
 def numpy_qrb_step(rho, theta, phi, target, dephase):
-    """S_j(rho) from spec section 2, entry by entry: U[x, y] is nonzero only
+    """S_j(rho) from its definition (docs/model.md), entry by entry: U[x, y] is nonzero only
     when x and y agree off the target, where it is R(theta[c], phi[c]) at
     (x_j, y_j); c lists the other qubits' bits (qubit 0 first)."""
     batch, d, _ = rho.shape
@@ -74,66 +76,73 @@ def check_gradcheck(name, fn, inputs):
     assert ok, name
 
 
-def test_gradcheck_qrb_step(gen):
-    ops = torch.ops.hqrn
-    for n in (1, 2, 3):
-        half = 2 ** (n - 1)
-        for per_sample in (False, True):
-            for target in range(n):
-                for dephase in (False, True):
-                    rho = random_matrix(2, n, gen).requires_grad_()
-                    shape = (2, half) if per_sample else (half,)
-                    theta = angles(shape, gen).requires_grad_()
-                    phi = angles(shape, gen).requires_grad_()
-                    check_gradcheck("qrb_step", lambda r, t, p: ops.qrb_step(r, t, p, target, dephase),
-                                    (rho, theta, phi))
+TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "op_cases.json")
 
 
-def test_gradcheck_markov_step(gen):
-    ops = torch.ops.hqrn
-    for n in (1, 2, 3):
-        half = 2 ** (n - 1)
-        for per_sample in (False, True):
-            for target in range(n):
-                p = torch.rand(3, 2 ** n, dtype=F64, generator=gen).requires_grad_()
-                theta = angles((3, half) if per_sample else (half,), gen).requires_grad_()
-                check_gradcheck("markov_step", lambda q, t: ops.markov_step(q, t, target), (p, theta))
+def make_arg(spec, gen):
+    """One argument of an op_cases.json row, in complex128/float64 (the kinds
+    are described in the table's "about")."""
+    kind, rest = spec[0], spec[1:]
+    if kind == "matrix":
+        return random_matrix(2, rest[0], gen)
+    if kind == "density":
+        return random_density(2, rest[0], gen)
+    if kind == "probabilities":
+        return torch.rand(2, 2 ** rest[0], dtype=F64, generator=gen)
+    if kind == "angles":
+        return angles((2 ** (rest[0] - 1),), gen)
+    if kind == "sample_angles":
+        return angles((2, 2 ** (rest[0] - 1)), gen)
+    if kind == "angle_tables":
+        return angles((rest[0], 2 ** (rest[0] - 1)), gen)
+    if kind in ("gate", "sample_gate"):
+        dim = 2 ** rest[0]
+        shape = (dim, dim) if kind == "gate" else (2, dim, dim)
+        return torch.randn(*shape, dtype=C128, generator=gen) / dim
+    if kind in ("kraus", "sample_kraus"):
+        dim = 2 ** rest[1]
+        shape = (rest[0], dim, dim) if kind == "kraus" else (2, rest[0], dim, dim)
+        return torch.randn(*shape, dtype=C128, generator=gen) / dim
+    if kind == "damping":
+        g = 0.3
+        return torch.tensor([[[1, 0], [0, math.sqrt(1 - g)]], [[0, math.sqrt(g)], [0, 0]]], dtype=C128)
+    if kind == "blocks":
+        m = 2 ** rest[1]
+        return torch.randn(2, 2 ** rest[0], m, m, dtype=C128, generator=gen) / m
+    if kind in ("int", "ints", "bool"):
+        return rest[0]
+    raise ValueError("op_cases.json: unknown argument kind {!r}".format(kind))
 
 
-def test_gradcheck_state_ops(gen):
-    ops = torch.ops.hqrn
-    for n in (1, 2, 3):
-        for target in range(n):
-            check_gradcheck("dephase", lambda r: ops.dephase(r, target),
-                            (random_matrix(2, n, gen).requires_grad_(),))
-        for n_aux in (0, 1, 2):
-            check_gradcheck("embed_ancillas", lambda r: ops.embed_ancillas(r, n_aux),
-                            (random_matrix(2, n, gen).requires_grad_(),))
-        keeps = [[], [0], [n - 1]] + ([[n - 1, 0]] if n >= 2 else []) + ([[2, 0, 1]] if n >= 3 else [])
-        for keep in keeps:
-            check_gradcheck("partial_trace", lambda r: ops.partial_trace(r, keep),
-                            (random_matrix(2, n, gen).requires_grad_(),))
-        check_gradcheck("probs", ops.probs, (random_matrix(2, n, gen).requires_grad_(),))
+def test_gradcheck_table(gen):
+    """torch.autograd.gradcheck on every row of tests/op_cases.json (the
+    table the C++ op tests run too), in the inputs the row lists."""
+    with open(TABLE) as f:
+        cases = json.load(f)["cases"]
+    assert cases, "no cases in " + TABLE
+    for case in cases:
+        op = getattr(torch.ops.hqrn, case["op"])
+        args = [make_arg(spec, gen) for spec in case["args"]]
+        wrt = case["grad"]
 
+        def call(*grad_inputs, args=args, wrt=wrt, op=op):
+            full = list(args)
+            for position, value in zip(wrt, grad_inputs):
+                full[position] = value
+            return op(*full)
 
-def test_gradcheck_apply_unitary(gen):
-    ops = torch.ops.hqrn
-    for n, targets in ((1, [0]), (2, [1, 0]), (3, [2, 0]), (3, [1, 2, 0])):
-        dim = 2 ** len(targets)
-        for per_sample in (False, True):
-            u_shape = (2, dim, dim) if per_sample else (dim, dim)
-            u = torch.randn(*u_shape, dtype=C128, generator=gen).requires_grad_()
-            rho = random_matrix(2, n, gen).requires_grad_()
-            check_gradcheck("apply_unitary", lambda r, g: ops.apply_unitary(r, g, targets), (rho, u))
-
-
-def test_gradcheck_qrb_sweep(gen):
-    ops = torch.ops.hqrn
-    for n, targets in ((1, [0, 0]), (2, [0, 1]), (3, [2, 0, 2, 1])):
-        half = 2 ** (n - 1)
-        rho = random_matrix(2, n, gen).requires_grad_()
-        theta, phi = angles((n, half), gen).requires_grad_(), angles((n, half), gen).requires_grad_()
-        check_gradcheck("qrb_sweep", lambda r, t, p: ops.qrb_sweep(r, t, p, targets), (rho, theta, phi))
+        inputs = tuple(args[k].clone().requires_grad_() for k in wrt)
+        label = "{} {}".format(case["op"], case["args"])
+        check_gradcheck(label, call, inputs)
+        if case.get("double_backward", False):
+            assert torch.autograd.gradgradcheck(call, inputs, eps=1e-6, atol=1e-6, rtol=1e-5), label
+        else:
+            try:
+                torch.autograd.grad(call(*inputs).abs().sum(), inputs, create_graph=True)
+            except RuntimeError as e:
+                assert "double backward is not supported" in str(e), label + ": " + str(e)
+            else:
+                raise AssertionError(label + ": double backward was not refused")
 
 
 def test_aware_step_matches_qrb_step(gen):
@@ -198,7 +207,7 @@ def test_qrb_step_matches_numpy(gen):
 
 
 def numpy_apply_kraus(rho, kraus, targets):
-    """sum_m K_m rho K_m^dagger from spec section 5, entry by entry: the full
+    """sum_m K_m rho K_m^dagger from its definition, entry by entry: the full
     operator's entry [x, y] is K[a(x), a(y)] when x and y agree off the
     targets, a(x) reading x's bits on targets in the order listed (first =
     most significant)."""
@@ -295,10 +304,8 @@ def main():
         return 1
     torch.ops.load_library(path)
     torch.set_num_threads(2)
-    tests = [test_gradcheck_qrb_step, test_gradcheck_markov_step, test_gradcheck_state_ops,
-             test_gradcheck_apply_unitary, test_gradcheck_qrb_sweep, test_aware_step_matches_qrb_step,
-             test_qrb_step_matches_numpy, test_bad_input_raises_runtime_error,
-             test_apply_kraus]
+    # Every test_* function of this file, in definition order.
+    tests = [f for name, f in globals().items() if name.startswith("test_") and callable(f)]
     passed = failed = 0
     for test in tests:
         gen = torch.Generator().manual_seed(1234)

@@ -1,6 +1,6 @@
 // Physical properties the ops must have, checked on the ops themselves:
 // channels keep density matrices valid, theta = 0 is the skip connection, the
-// exactness theorem (spec section 2) holds on one step, and a two-step circuit
+// exactness theorem (docs/model.md) holds on one step, and a two-step circuit
 // tells an entangled state from its dephased twin.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -203,7 +203,7 @@ TEST(OpInvariants, ApplyUnitaryIdentityAndComposition) {
                         hqrn::apply_unitary(rho, torch::matmul(swap, torch::matmul(u, swap)), {3, 1}), 1e-12));
 }
 
-// Two Bell-measurement steps from spec section 2: a step on qubit 0 with
+// Two Bell-measurement steps (docs/model.md, "What the quantum weights see"): a step on qubit 0 with
 // theta = pi when qubit 1 is 1 (a CNOT up to phases), then a theta = pi/2 step
 // on qubit 1. With every phi = 0 the circuit maps |Phi+> to |00>, |Phi-> to
 // |01>, |Psi-> to |10> and |Psi+> to |11> (worked out by hand: after the first

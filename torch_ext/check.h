@@ -12,6 +12,11 @@
 #include "torch_ext/qubit_index.h"
 
 namespace hqrn::check {
+// Internal linkage: every translation unit (the kernels, and the tests that
+// include an op's prepare.h) gets its own copy, so a test executable's copy
+// can never interpose the library's (built with -march=native) at dynamic
+// link time.
+namespace {
 
 // log2(size) for a power of two >= 1; raises naming `what` otherwise.
 inline int64_t qubit_count(int64_t size, const char* op, const char* what) {
@@ -78,4 +83,21 @@ inline void angle_table(const at::Tensor& t, int64_t batch, int64_t n, at::Scala
               t.sizes());
 }
 
+// The incoming gradient of a backward op: the forward output's shape, the
+// dtype of the forward input `like`.
+inline void output_grad(const at::Tensor& grad, at::IntArrayRef shape, const at::Tensor& like, const char* op) {
+  cpu_tensor(grad, op, "grad");
+  TORCH_CHECK(grad.sizes() == shape && grad.scalar_type() == like.scalar_type(), op,
+              ": grad must have the output's shape ", shape, " and dtype ", like.scalar_type(), ", got ",
+              grad.sizes(), " ", grad.scalar_type());
+}
+
+// The incoming gradient of a backward op whose output is shaped like its
+// input `like` (named `like_name`).
+inline void grad_like(const at::Tensor& grad, const at::Tensor& like, const char* op, const char* like_name) {
+  TORCH_CHECK(grad.sizes() == like.sizes() && grad.scalar_type() == like.scalar_type(), op, ": grad must match ",
+              like_name, "'s shape and dtype, got ", grad.sizes(), " ", grad.scalar_type());
+}
+
+}  // namespace
 }  // namespace hqrn::check

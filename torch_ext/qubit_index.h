@@ -1,14 +1,23 @@
 // Basis-index arithmetic for big-endian qubit registers (qubit 0 = most
-// significant bit). Shared by every kernel so that cidx means one thing.
+// significant bit). Shared by every kernel so that cidx means one thing. The
+// scalar helpers are C10_HOST_DEVICE (empty for a host compiler), so a CUDA
+// kernel can call them unchanged; the ones that build std::vector tables are
+// host-only.
 #pragma once
+
+#include <c10/macros/Macros.h>
 
 #include <cstdint>
 #include <vector>
 
 namespace hqrn::index {
+// Internal linkage: each translation unit (library kernels built with
+// -march=native, tests and the model layer built without) keeps its own copy,
+// so no copy can interpose another at dynamic link time.
+namespace {
 
 // log2(size) when size is a power of two >= 1 (a register's dimension), else -1.
-inline int64_t qubits_of_dimension(int64_t size) {
+C10_HOST_DEVICE inline int64_t qubits_of_dimension(int64_t size) {
   if (size < 1 || (size & (size - 1)) != 0) return -1;
   int64_t n = 0;
   while ((int64_t{1} << n) < size) ++n;
@@ -16,15 +25,15 @@ inline int64_t qubits_of_dimension(int64_t size) {
 }
 
 // Bit mask of qubit q in an n-qubit index.
-inline int64_t qubit_mask(int64_t n, int64_t q) { return int64_t{1} << (n - 1 - q); }
+C10_HOST_DEVICE inline int64_t qubit_mask(int64_t n, int64_t q) { return int64_t{1} << (n - 1 - q); }
 
 // cidx(x, j): x with qubit j's bit deleted (n-1 bits, order kept).
-inline int64_t delete_bit(int64_t x, int64_t mask) {
+C10_HOST_DEVICE inline int64_t delete_bit(int64_t x, int64_t mask) {
   return ((x >> 1) & ~(mask - 1)) | (x & (mask - 1));
 }
 
 // Inverse of delete_bit: the index with a 0 inserted at `mask`'s position.
-inline int64_t insert_zero_bit(int64_t c, int64_t mask) {
+C10_HOST_DEVICE inline int64_t insert_zero_bit(int64_t c, int64_t mask) {
   return ((c & ~(mask - 1)) << 1) | (c & (mask - 1));
 }
 
@@ -60,4 +69,5 @@ inline std::vector<int64_t> complement(int64_t n, const std::vector<int64_t>& qu
   return rest;
 }
 
+}  // namespace
 }  // namespace hqrn::index

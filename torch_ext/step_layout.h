@@ -1,10 +1,13 @@
-// Where the 2x2 blocks of one residual step live in memory (spec section 6).
+// Where the 2x2 blocks of one residual step live in memory (docs/operators.md,
+// "The coherence-aware layout" and "Kernels").
 //
 // For target j, a block pairs rows x0, x1 = x0 | e_j and columns y0, y1 that
 // share one assignment of the diagonal qubits. Rows and columns run over the
 // same `pairs` per group, and the rotation of pair p is R(ctrl[p]): the cidx
 // of its rows. The same kernels then serve the dense layout [B, d, d] and the
 // coherence-aware layout [B, 2^|D|, 2^m, 2^m]; only these tables differ.
+// Host-only: the tables are built once per call (an op's prepare step) as
+// std::vector; a device kernel would receive copies of them.
 #pragma once
 
 #include <algorithm>
@@ -14,6 +17,9 @@
 #include "qubit_index.h"
 
 namespace hqrn {
+// Internal linkage: each translation unit (the kernels, and the tests that
+// include an op's prepare.h) keeps its own copy, so none interposes another.
+namespace {
 
 struct StepLayout {
   int64_t groups = 1, pairs = 0;
@@ -128,4 +134,5 @@ inline StepLayout aware_layout(int64_t n, int64_t target, const std::vector<int6
   return l;
 }
 
+}  // namespace
 }  // namespace hqrn

@@ -58,27 +58,29 @@ int main(int argc, char** argv) {
   demo_cmd->add_flag("--no-plots", no_plots, "Skip the PNG plots");
 
   hqrn::TrainCommand train;
-  std::string task = "digits", mode = "quantum";
+  std::string mode = "quantum";
   uint64_t seed = 0;
   int64_t epochs = 20, batch_size = 64;
   double lr = 0.01;
   bool quiet = false, constant_lr = false;
   auto* train_cmd = app.add_subcommand("train", "Train a classical analog or an HQRN; checkpoints after every epoch");
-  train_cmd->add_option("--task", task, "digits | entanglement")->capture_default_str();
+  std::string tasks;
+  for (const auto& e : hqrn::experiments()) tasks += (tasks.empty() ? "" : " | ") + e.name;
+  train_cmd->add_option("--task", train.task, "Experiment: " + tasks)->capture_default_str();
   train_cmd->add_option("--model", train.model, "hqrn | classical")->capture_default_str();
-  train_cmd->add_option("--data", train.data, "Training data: classical CSV (digits) or state CSV (entanglement)");
-  train_cmd->add_option("--test-data", train.test_data, "Held-out state CSV (entanglement with --data)");
-  train_cmd->add_option("--family", train.family, "Generated states: random | adversarial-dephased | adversarial-marginal")
+  train_cmd->add_option("--data", train.data.data, "Training data: classical CSV (digits) or state CSV (entanglement)");
+  train_cmd->add_option("--test-data", train.data.test_data, "Held-out state CSV (entanglement with --data)");
+  train_cmd->add_option("--family", train.data.family, "Generated states: random | adversarial-dephased | adversarial-marginal")
       ->capture_default_str();
-  train_cmd->add_option("--n-train", train.n_train, "Generated training states")->capture_default_str()->check(kAtLeastTwo);
-  train_cmd->add_option("--n-test", train.n_test, "Generated test states")->capture_default_str()->check(kAtLeastTwo);
-  train_cmd->add_option("--data-seed", train.data_seed, "Seed of the generated states")->capture_default_str()->check(kNonNegative);
+  train_cmd->add_option("--n-train", train.data.n_train, "Generated training states")->capture_default_str()->check(kAtLeastTwo);
+  train_cmd->add_option("--n-test", train.data.n_test, "Generated test states")->capture_default_str()->check(kAtLeastTwo);
+  train_cmd->add_option("--data-seed", train.data.seed, "Seed of the generated states")->capture_default_str()->check(kNonNegative);
   train_cmd->add_option("--init", train.init, "Start from a checkpoint (a classical one translates into an HQRN)");
   train_cmd->add_flag("--freeze-classical", train.freeze_classical, "Train only the quantum-only weights V, a");
   train_cmd->add_option("--mode", mode, "HQRN simulation: quantum | classical")->capture_default_str();
   train_cmd->add_option("--out", train.out, "Checkpoint to write")->required();
   train_cmd->add_flag("--resume", train.resume, "Continue from --out if it exists (same seed: same result)");
-  train_cmd->add_flag("--project-states", train.project_states,
+  train_cmd->add_flag("--project-states", train.data.check.project,
                       "Map states that are not density matrices (beyond 1e-8) to the nearest one instead of failing");
   train_cmd->add_option("--epochs", epochs, "Epochs")->capture_default_str()->check(kNonNegative);
   train_cmd->add_option("--batch-size", batch_size, "Mini-batch size")->capture_default_str()->check(kAtLeastOne);
@@ -144,7 +146,6 @@ int main(int argc, char** argv) {
       return hqrn::run_demo(demo);
     }
     if (*train_cmd) {
-      train.task = hqrn::parse_task(task);
       train.mode = hqrn::parse_mode(mode);
       train.options.epochs(epochs).batch_size(batch_size).learning_rate(lr).seed(seed).show_progress(!quiet)
           .cosine_schedule(!constant_lr)

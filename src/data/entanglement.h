@@ -1,4 +1,4 @@
-// Two-qubit entanglement data (spec section 4): random mixed states labelled
+// Two-qubit entanglement data (docs/model.md, "The network"): random mixed states labelled
 // by the PPT criterion, and separable "twins" of entangled states that fool
 // classifiers seeing only part of the state.
 //

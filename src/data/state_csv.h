@@ -1,4 +1,4 @@
-// Quantum-state datasets and their CSV format (spec section 5): one state per
+// Quantum-state datasets and their CSV format: one state per
 // row, an integer label then Re rho[0,0], Im rho[0,0], Re rho[0,1], ... in
 // row-major order, 1 + 2*d*d fields with d = 2^n, n >= 1.
 #pragma once

@@ -1,34 +1,13 @@
 // Autograd kernels of apply_kraus / aware_apply_kraus: the forward runs below
 // the autograd key, the backward calls the registered backward op. Their
 // backward is not itself differentiable, so double backward is refused.
-#include <ATen/core/grad_mode.h>
-#include <torch/autograd.h>
 #include <torch/library.h>
 
 #include "torch_ext/apply_kraus/apply_kraus.h"
+#include "torch_ext/autograd_function.h"
 
 namespace hqrn {
 namespace {
-
-using torch::autograd::AutogradContext;
-using torch::autograd::Variable;
-using torch::autograd::variable_list;
-
-// Backward with create_graph (GradMode on) or through a gradient that itself
-// requires grad would silently drop second-order terms: refuse it.
-void refuse_double_backward(const variable_list& grads, const char* op) {
-  bool grad_requires_grad = false;
-  for (const auto& g : grads) grad_requires_grad = grad_requires_grad || (g.defined() && g.requires_grad());
-  TORCH_CHECK(!at::GradMode::is_enabled() && !grad_requires_grad, op,
-              ": double backward is not supported (its backward is not differentiable; call backward "
-              "without create_graph)");
-}
-
-// An undefined tensor would fail inside autograd with an anonymous message;
-// name it here (the kernels' preparation step checks everything else).
-void require_defined(const at::Tensor& t, const char* op, const char* name) {
-  TORCH_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
-}
 
 class ApplyKrausFunction : public torch::autograd::Function<ApplyKrausFunction> {
  public:

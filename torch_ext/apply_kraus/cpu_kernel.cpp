@@ -294,7 +294,7 @@ at::Tensor apply_kraus_cpu(const at::Tensor& rho, const at::Tensor& kraus, at::I
 std::tuple<at::Tensor, at::Tensor> apply_kraus_backward_cpu(const at::Tensor& grad, const at::Tensor& rho,
                                                             const at::Tensor& kraus, at::IntArrayRef targets) {
   const auto plan = kraus::prepare_dense(rho, kraus, targets, "_apply_kraus_backward");
-  kraus::check_grad(grad, plan, rho, "_apply_kraus_backward");
+  check::output_grad(grad, plan.out_shape, rho, "_apply_kraus_backward");
   return backward(plan, grad, rho, kraus);
 }
 
@@ -307,7 +307,7 @@ std::tuple<at::Tensor, at::Tensor> aware_apply_kraus_backward_cpu(const at::Tens
                                                                   const at::Tensor& kraus, at::IntArrayRef targets,
                                                                   at::IntArrayRef diagonal) {
   const auto plan = kraus::prepare_aware(blocks, kraus, targets, diagonal, "_aware_apply_kraus_backward");
-  kraus::check_grad(grad, plan, blocks, "_aware_apply_kraus_backward");
+  check::output_grad(grad, plan.out_shape, blocks, "_aware_apply_kraus_backward");
   return backward(plan, grad, blocks, kraus);
 }
 

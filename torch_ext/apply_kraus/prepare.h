@@ -195,13 +195,5 @@ inline KrausPlan prepare_aware(const at::Tensor& blocks, const at::Tensor& kraus
   return plan;
 }
 
-// The incoming gradient of a backward op: the forward output's shape, the input's dtype.
-inline void check_grad(const at::Tensor& grad, const KrausPlan& plan, const at::Tensor& like, const char* op) {
-  check::cpu_tensor(grad, op, "grad");
-  TORCH_CHECK(grad.sizes() == at::IntArrayRef(plan.out_shape) && grad.scalar_type() == like.scalar_type(), op,
-              ": grad must have the output's shape ", at::IntArrayRef(plan.out_shape), " and dtype ",
-              like.scalar_type(), ", got ", grad.sizes(), " ", grad.scalar_type());
-}
-
 }  // namespace
 }  // namespace hqrn::kraus

@@ -1,52 +1,27 @@
 // CPU kernels of a k-qubit gate on density matrices, U rho U^dagger, with U
 // the matrix u on `targets` (targets[0] = most significant bit of u's index)
-// and the identity elsewhere. Used to simulate exported circuits gate by gate.
+// and the identity elsewhere. Arithmetic only: the inputs are validated and
+// planned by prepare.h.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <vector>
 
-#include "../check.h"
 #include "../memory.h"
 #include "../parallel.h"
-#include "../qubit_index.h"
+#include "prepare.h"
 
 namespace hqrn {
 namespace {
 
-constexpr const char* kOp = "apply_unitary";
-constexpr int64_t kMaxGateQubits = 3;
-
-// Row/column offsets of the gate's sub-register and of the rest of the register.
-struct GateLayout {
-  int64_t batch, d, k_dim;
-  int64_t u_stride;  // 0 for one u shared by the batch
-  std::vector<int64_t> gate, rest;
-};
-
-GateLayout check_inputs(const at::Tensor& rho, const at::Tensor& u, at::IntArrayRef targets) {
-  const int64_t n = check::density_batch(rho, kOp);
-  const auto list = check::qubit_list(targets, n, kOp, "targets");
-  const auto k = static_cast<int64_t>(list.size());
-  TORCH_CHECK(k >= 1 && k <= kMaxGateQubits, kOp, ": targets must list 1 to ", kMaxGateQubits,
-              " qubits, got ", k);
-  check::cpu_tensor(u, kOp, "u");
-  TORCH_CHECK(u.scalar_type() == rho.scalar_type(), kOp, ": u must have rho's dtype ", rho.scalar_type(),
-              ", got ", u.scalar_type());
-  const int64_t k_dim = int64_t{1} << k;
-  const bool shared = u.dim() == 2 && u.size(0) == k_dim && u.size(1) == k_dim;
-  const bool per_sample = u.dim() == 3 && u.size(0) == rho.size(0) && u.size(1) == k_dim && u.size(2) == k_dim;
-  TORCH_CHECK(shared || per_sample, kOp, ": u must have shape [", k_dim, ", ", k_dim, "] or [", rho.size(0),
-              ", ", k_dim, ", ", k_dim, "] for ", k, " target(s), got ", u.sizes());
-  return {rho.size(0), rho.size(1), k_dim, per_sample ? k_dim * k_dim : 0,
-          index::subregister_offsets(n, list), index::subregister_offsets(n, index::complement(n, list))};
-}
+using gate::GatePlan;
+using gate::kMaxGateQubits;
 
 // dst = M src (M acting on the rows' gate bits), or dst = src M^dagger when
 // `on_columns` (M acting on the columns' gate bits).
 template <typename complex_t>
-void apply_gate(const GateLayout& g, const complex_t* m, const complex_t* src, complex_t* dst, bool on_columns) {
+void apply_gate(const GatePlan& g, const complex_t* m, const complex_t* src, complex_t* dst, bool on_columns) {
   const int64_t groups = static_cast<int64_t>(g.rest.size());
   at::parallel_for(0, g.batch * groups, grain_for(g.d * g.k_dim * g.k_dim), [&](int64_t begin, int64_t end) {
     complex_t in[1 << kMaxGateQubits];
@@ -74,7 +49,7 @@ void apply_gate(const GateLayout& g, const complex_t* m, const complex_t* src, c
 // out[b][a, c] = sum_r sum_z A[b][(a, r), z] B[b][z, (c, r)]: the gradient of a
 // full-register matrix reduced onto the gate's sub-register.
 template <typename complex_t>
-void contract_gate(const GateLayout& g, const complex_t* a_mat, const complex_t* b_mat, complex_t* out) {
+void contract_gate(const GatePlan& g, const complex_t* a_mat, const complex_t* b_mat, complex_t* out) {
   const int64_t kk = g.k_dim * g.k_dim;
   at::parallel_for(0, g.batch * kk, grain_for(g.d * static_cast<int64_t>(g.rest.size())), [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
@@ -95,7 +70,7 @@ void contract_gate(const GateLayout& g, const complex_t* a_mat, const complex_t*
 at::Tensor conj_transpose(const at::Tensor& m) { return at::conj_physical(m).transpose(-2, -1).contiguous(); }
 
 at::Tensor apply_unitary_cpu(const at::Tensor& rho, const at::Tensor& u, at::IntArrayRef targets) {
-  const GateLayout g = check_inputs(rho, u, targets);
+  const GatePlan g = gate::prepare(rho, u, targets);
   const auto rho_c = rho.contiguous();
   const auto u_c = u.resolve_conj().contiguous();
   auto half = empty_large(rho_c.sizes(), rho_c.options());
@@ -111,10 +86,8 @@ at::Tensor apply_unitary_cpu(const at::Tensor& rho, const at::Tensor& u, at::Int
 // reduced onto u by contract_gate (and summed over the batch for a shared u).
 std::tuple<at::Tensor, at::Tensor> apply_unitary_backward_cpu(const at::Tensor& grad, const at::Tensor& rho,
                                                               const at::Tensor& u, at::IntArrayRef targets) {
-  const GateLayout g = check_inputs(rho, u, targets);
-  TORCH_CHECK(grad.sizes() == rho.sizes() && grad.scalar_type() == rho.scalar_type(),
-              "_apply_unitary_backward: grad must match rho's shape and dtype, got ", grad.sizes(), " ",
-              grad.scalar_type());
+  const GatePlan g = gate::prepare(rho, u, targets);
+  check::grad_like(grad, rho, "_apply_unitary_backward", "rho");
   const auto grad_c = grad.resolve_conj().contiguous();
   const auto rho_c = rho.resolve_conj().contiguous();
   const auto u_c = u.resolve_conj().contiguous();

@@ -1,33 +1,21 @@
 // CPU kernels of the classical analog of a residual step: on a probability
 // vector, bit `target` flips with probability f = sin^2(theta[c]/2).
+// Arithmetic only: the inputs are validated and planned by prepare.h.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
 #include <vector>
 
-#include "../check.h"
 #include "../parallel.h"
 #include "../qubit_index.h"
 #include "../rotation.h"
+#include "prepare.h"
 
 namespace hqrn {
 namespace {
 
-constexpr const char* kOp = "markov_step";
-
-struct MarkovShape {
-  int64_t batch, d, half, mask, table_stride;
-};
-
-MarkovShape check_inputs(const at::Tensor& p, const at::Tensor& theta, int64_t target) {
-  const int64_t n = check::probability_batch(p, kOp);
-  TORCH_CHECK(n >= 1, kOp, ": p must describe at least one bit (d >= 2), got d = ", p.size(1));
-  check::qubit(target, n, kOp, "target");
-  check::angle_table(theta, p.size(0), n, p.scalar_type(), kOp, "theta");
-  const int64_t half = p.size(1) / 2;
-  return {p.size(0), p.size(1), half, index::qubit_mask(n, target), theta.dim() == 2 ? half : 0};
-}
+using markov::MarkovPlan;
 
 // f(theta) (or its derivative) per table entry, computed once per call
 // rather than once per batch element.
@@ -39,7 +27,7 @@ std::vector<real_t> per_entry(const real_t* theta, int64_t entries, Fn fn) {
 }
 
 template <typename real_t>
-void forward_kernel(const MarkovShape& s, const real_t* p, const real_t* theta, int64_t entries, real_t* out) {
+void forward_kernel(const MarkovPlan& s, const real_t* p, const real_t* theta, int64_t entries, real_t* out) {
   const auto flips = per_entry(theta, entries, Rotation<real_t>::flip_probability);
   at::parallel_for(0, s.batch * s.half, grain_for(2), [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
@@ -56,7 +44,7 @@ void forward_kernel(const MarkovShape& s, const real_t* p, const real_t* theta, 
 // The step is a symmetric 2x2 stochastic map per pair, so grad_p uses the
 // same map; d out/d theta = f'(theta) * (p1 - p0) * (g0 - g1).
 template <typename real_t>
-void backward_kernel(const MarkovShape& s, const real_t* g, const real_t* p, const real_t* theta,
+void backward_kernel(const MarkovPlan& s, const real_t* g, const real_t* p, const real_t* theta,
                      int64_t entries, real_t* grad_p, real_t* grad_theta) {
   const auto flips = per_entry(theta, entries, Rotation<real_t>::flip_probability);
   const auto slopes = per_entry(theta, entries, Rotation<real_t>::flip_probability_d_theta);
@@ -86,7 +74,7 @@ void backward_kernel(const MarkovShape& s, const real_t* g, const real_t* p, con
 }
 
 at::Tensor markov_step_cpu(const at::Tensor& p, const at::Tensor& theta, int64_t target) {
-  const MarkovShape s = check_inputs(p, theta, target);
+  const MarkovPlan s = markov::prepare(p, theta, target);
   const auto p_c = p.contiguous();
   const auto theta_c = theta.contiguous();
   auto out = at::empty_like(p_c);
@@ -99,10 +87,8 @@ at::Tensor markov_step_cpu(const at::Tensor& p, const at::Tensor& theta, int64_t
 
 std::tuple<at::Tensor, at::Tensor> markov_step_backward_cpu(const at::Tensor& grad, const at::Tensor& p,
                                                             const at::Tensor& theta, int64_t target) {
-  const MarkovShape s = check_inputs(p, theta, target);
-  TORCH_CHECK(grad.sizes() == p.sizes() && grad.scalar_type() == p.scalar_type(),
-              "_markov_step_backward: grad must match p's shape and dtype, got ", grad.sizes(), " ",
-              grad.scalar_type());
+  const MarkovPlan s = markov::prepare(p, theta, target);
+  check::grad_like(grad, p, "_markov_step_backward", "p");
   const auto g_c = grad.contiguous();
   const auto p_c = p.contiguous();
   const auto theta_c = theta.contiguous();

@@ -1,5 +1,7 @@
-// CPU kernels of the quantum residual step (spec sections 2 and 6), dense
-// (qrb_step) and coherence-aware (aware_step).
+// CPU kernels of the quantum residual step (docs/model.md, "One residual
+// step"; docs/operators.md, "Kernels"): qrb_step on the dense layout,
+// aware_step on the coherence-aware one, and qrb_sweep, a block of dense
+// steps. Arithmetic only: the inputs are validated and planned by prepare.h.
 //
 // Each 2x2 block M (rows x0, x1 sharing control configuration cx, columns
 // y0, y1 sharing cy) becomes R(cx) M R(cy)^dagger; dephasing keeps the block's
@@ -15,20 +17,16 @@
 #include <utility>
 #include <vector>
 
-#include "../check.h"
 #include "../memory.h"
 #include "../parallel.h"
 #include "../rotation.h"
-#include "../step_layout.h"
+#include "prepare.h"
 
 namespace hqrn {
 namespace {
 
-enum class Output {
-  full,            // U rho U^dagger (no measurement): all four entries
-  dephased_zeros,  // dense layout: the diagonal, and zeros in the discarded places
-  dephased,        // aware layout: the discarded entries have no place
-};
+using step::Output;
+using step::StepPlan;
 
 // Rotations of every table entry (per sample when the tables are), with
 // their matrices computed once instead of once per block.
@@ -189,27 +187,26 @@ at::Tensor reduce_to(const at::Tensor& grad, const at::Tensor& table) {
   return table.dim() == grad.dim() ? grad : grad.sum(0);
 }
 
-// A step on a checked input `state` ([B, ...] complex, contiguous) described
-// by layout `l`, into a new tensor of shape `out_shape`.
-at::Tensor run_forward(const StepLayout& l, const at::Tensor& state, const at::Tensor& theta, const at::Tensor& phi,
-                       Output output, at::IntArrayRef out_shape) {
+// The step planned by `plan` on `state` ([B, ...] complex), into a new tensor.
+at::Tensor run_forward(const StepPlan& plan, const at::Tensor& state, const at::Tensor& theta,
+                       const at::Tensor& phi) {
   const auto state_c = state.contiguous();
   const auto tables = common_tables(state.size(0), theta, phi);
-  auto out = empty_large(out_shape, state_c.options());
+  auto out = empty_large(plan.out_shape, state_c.options());
   AT_DISPATCH_FLOATING_TYPES(theta.scalar_type(), "hqrn_step_forward", [&] {
     using complex_t = c10::complex<scalar_t>;
     const RotationTable<scalar_t> table(tables.first, tables.second);
-    with_variant(l.coherent, output, [&](auto coherent, auto out_kind) {
+    with_variant(plan.layout.coherent, plan.output, [&](auto coherent, auto out_kind) {
       forward_kernel<scalar_t, decltype(coherent)::value, decltype(out_kind)::value>(
-          l, state_c.size(0), table, state_c.data_ptr<complex_t>(), out.data_ptr<complex_t>());
+          plan.layout, state_c.size(0), table, state_c.data_ptr<complex_t>(), out.data_ptr<complex_t>());
     });
   });
   return out;
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor> run_backward(const StepLayout& l, const at::Tensor& grad,
+std::tuple<at::Tensor, at::Tensor, at::Tensor> run_backward(const StepPlan& plan, const at::Tensor& grad,
                                                             const at::Tensor& state, const at::Tensor& theta,
-                                                            const at::Tensor& phi, Output output) {
+                                                            const at::Tensor& phi) {
   const auto grad_c = grad.contiguous();
   const auto state_c = state.contiguous();
   const auto tables = common_tables(state.size(0), theta, phi);
@@ -219,105 +216,85 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> run_backward(const StepLayout& l,
   AT_DISPATCH_FLOATING_TYPES(theta.scalar_type(), "hqrn_step_backward", [&] {
     using complex_t = c10::complex<scalar_t>;
     const RotationTable<scalar_t> table(tables.first, tables.second);
-    with_variant(l.coherent, output, [&](auto coherent, auto out_kind) {
+    with_variant(plan.layout.coherent, plan.output, [&](auto coherent, auto out_kind) {
       backward_kernel<scalar_t, decltype(coherent)::value, decltype(out_kind)::value>(
-          l, state_c.size(0), table, grad_c.data_ptr<complex_t>(), state_c.data_ptr<complex_t>(),
+          plan.layout, state_c.size(0), table, grad_c.data_ptr<complex_t>(), state_c.data_ptr<complex_t>(),
           grad_state.data_ptr<complex_t>(), grad_theta.data_ptr<scalar_t>(), grad_phi.data_ptr<scalar_t>());
     });
   });
   return {grad_state, reduce_to(grad_theta, theta), reduce_to(grad_phi, phi)};
 }
 
-void check_grad(const at::Tensor& grad, at::IntArrayRef shape, const at::Tensor& state, const char* op) {
-  check::cpu_tensor(grad, op, "grad");
-  TORCH_CHECK(grad.sizes() == shape && grad.scalar_type() == state.scalar_type(), op,
-              ": grad must have the output's shape ", shape, " and dtype ", state.scalar_type(), ", got ",
-              grad.sizes(), " ", grad.scalar_type());
-}
-
 // ---- qrb_step: the dense layout [B, d, d]
-
-constexpr const char* kDenseOp = "qrb_step";
-
-int64_t check_dense(const at::Tensor& rho, const at::Tensor& theta, const at::Tensor& phi, int64_t target) {
-  const int64_t n = check::density_batch(rho, kDenseOp);
-  TORCH_CHECK(n >= 1, kDenseOp, ": rho must describe at least one qubit (d >= 2), got d = ", rho.size(1));
-  check::qubit(target, n, kDenseOp, "target");
-  const auto real_type = c10::toRealValueType(rho.scalar_type());
-  check::angle_table(theta, rho.size(0), n, real_type, kDenseOp, "theta");
-  check::angle_table(phi, rho.size(0), n, real_type, kDenseOp, "phi");
-  return n;
-}
 
 at::Tensor qrb_step_cpu(const at::Tensor& rho, const at::Tensor& theta, const at::Tensor& phi, int64_t target,
                         bool dephase) {
-  const int64_t n = check_dense(rho, theta, phi, target);
-  return run_forward(dense_layout(n, target), rho, theta, phi, dephase ? Output::dephased_zeros : Output::full,
-                     rho.sizes());
+  return run_forward(step::prepare_dense(rho, theta, phi, target, dephase), rho, theta, phi);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> qrb_step_backward_cpu(const at::Tensor& grad, const at::Tensor& rho,
                                                                      const at::Tensor& theta, const at::Tensor& phi,
                                                                      int64_t target, bool dephase) {
-  const int64_t n = check_dense(rho, theta, phi, target);
-  check_grad(grad, rho.sizes(), rho, "_qrb_step_backward");
-  return run_backward(dense_layout(n, target), grad, rho, theta, phi,
-                      dephase ? Output::dephased_zeros : Output::full);
+  const auto plan = step::prepare_dense(rho, theta, phi, target, dephase);
+  check::output_grad(grad, plan.out_shape, rho, "_qrb_step_backward");
+  return run_backward(plan, grad, rho, theta, phi);
 }
 
 // ---- aware_step: the coherence-aware layout [B, 2^|D|, 2^m, 2^m]
 
-constexpr const char* kAwareOp = "aware_step";
-
-// A checked aware_step call: where its blocks live and its output's shape
-// (the layout alone decides whether the target is already diagonal).
-struct AwareCall {
-  StepLayout layout;
-  std::vector<int64_t> out_shape;
-};
-
-AwareCall prepare_aware(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi, int64_t target,
-                       at::IntArrayRef diagonal) {
-  check::cpu_tensor(blocks, kAwareOp, "blocks");
-  TORCH_CHECK(blocks.dim() == 4, kAwareOp, ": blocks must have shape [B, 2^|D|, 2^m, 2^m], got ", blocks.sizes());
-  TORCH_CHECK(blocks.scalar_type() == at::kComplexFloat || blocks.scalar_type() == at::kComplexDouble, kAwareOp,
-              ": blocks must be complex64 or complex128, got ", blocks.scalar_type());
-  TORCH_CHECK(blocks.size(2) == blocks.size(3), kAwareOp, ": blocks must be square, got ", blocks.size(2), " x ",
-              blocks.size(3));
-  const int64_t n_diagonal = check::qubit_count(blocks.size(1), kAwareOp, "blocks' dimension 1 (2^|D|)");
-  const int64_t n_coherent = check::qubit_count(blocks.size(2), kAwareOp, "blocks' dimension 2 (2^m)");
-  const int64_t n = n_diagonal + n_coherent;
-  TORCH_CHECK(n >= 1, kAwareOp, ": the register must have at least one qubit");
-  TORCH_CHECK(static_cast<int64_t>(diagonal.size()) == n_diagonal, kAwareOp, ": diagonal lists ", diagonal.size(),
-              " qubit(s) but blocks' dimension 1 is 2^", n_diagonal);
-  auto list = check::qubit_list(diagonal, n, kAwareOp, "diagonal");
-  TORCH_CHECK(std::is_sorted(list.begin(), list.end()), kAwareOp, ": diagonal must list its qubits in ascending order");
-  check::qubit(target, n, kAwareOp, "target");
-  const auto real_type = c10::toRealValueType(blocks.scalar_type());
-  check::angle_table(theta, blocks.size(0), n, real_type, kAwareOp, "theta");
-  check::angle_table(phi, blocks.size(0), n, real_type, kAwareOp, "phi");
-  AwareCall call{aware_layout(n, target, list), blocks.sizes().vec()};
-  if (call.layout.coherent) {  // the target is measured: it joins D
-    call.out_shape[1] *= 2;
-    call.out_shape[2] /= 2;
-    call.out_shape[3] /= 2;
-  }
-  return call;
-}
-
 at::Tensor aware_step_cpu(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi, int64_t target,
                           at::IntArrayRef diagonal) {
-  const auto call = prepare_aware(blocks, theta, phi, target, diagonal);
-  return run_forward(call.layout, blocks, theta, phi, Output::dephased, call.out_shape);
+  return run_forward(step::prepare_aware(blocks, theta, phi, target, diagonal), blocks, theta, phi);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> aware_step_backward_cpu(const at::Tensor& grad,
                                                                        const at::Tensor& blocks,
                                                                        const at::Tensor& theta, const at::Tensor& phi,
                                                                        int64_t target, at::IntArrayRef diagonal) {
-  const auto call = prepare_aware(blocks, theta, phi, target, diagonal);
-  check_grad(grad, call.out_shape, blocks, "_aware_step_backward");
-  return run_backward(call.layout, grad, blocks, theta, phi, Output::dephased);
+  const auto plan = step::prepare_aware(blocks, theta, phi, target, diagonal);
+  check::output_grad(grad, plan.out_shape, blocks, "_aware_step_backward");
+  return run_backward(plan, grad, blocks, theta, phi);
+}
+
+// ---- qrb_sweep: the dense steps of one block, validated once by
+// prepare_sweep and run on their plans (no per-step validation). The forward
+// keeps one state alive at a time; the backward recomputes the block's
+// intermediate states from its input, so autograd saves one state per block
+// instead of one per step (deep networks fit in memory).
+
+at::Tensor qrb_sweep_cpu(const at::Tensor& rho, const at::Tensor& theta, const at::Tensor& phi,
+                         at::IntArrayRef targets) {
+  const auto plan = step::prepare_sweep(rho, theta, phi, targets);
+  if (targets.empty()) return rho.clone();
+  at::Tensor state = rho;
+  for (const auto j : targets) state = run_forward(plan.step(j), state, theta[j], phi[j]);
+  return state;
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> qrb_sweep_backward_cpu(const at::Tensor& grad, const at::Tensor& rho,
+                                                                      const at::Tensor& theta, const at::Tensor& phi,
+                                                                      at::IntArrayRef targets) {
+  const auto plan = step::prepare_sweep(rho, theta, phi, targets);
+  check::grad_like(grad, rho, "_qrb_sweep_backward", "rho");
+  // Inputs of every step, recomputed; each is released once its step's backward has run.
+  std::vector<at::Tensor> inputs{rho};
+  for (size_t k = 0; k + 1 < targets.size(); ++k) {
+    const int64_t j = targets[k];
+    inputs.push_back(run_forward(plan.step(j), inputs.back(), theta[j], phi[j]));
+  }
+  auto grad_theta = at::zeros_like(theta);
+  auto grad_phi = at::zeros_like(phi);
+  if (targets.empty()) return {grad.clone(), grad_theta, grad_phi};
+  at::Tensor g = grad;
+  for (auto k = static_cast<int64_t>(targets.size()) - 1; k >= 0; --k) {
+    const int64_t j = targets[k];
+    auto [g_state, g_theta, g_phi] = run_backward(plan.step(j), g, inputs[k], theta[j], phi[j]);
+    inputs[k] = at::Tensor();
+    g = g_state;
+    grad_theta[j] += g_theta;
+    grad_phi[j] += g_phi;
+  }
+  return {g, grad_theta, grad_phi};
 }
 
 }  // namespace
@@ -325,6 +302,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> aware_step_backward_cpu(const at:
 TORCH_LIBRARY_IMPL(hqrn, CPU, m) {
   m.impl("qrb_step", &qrb_step_cpu);
   m.impl("_qrb_step_backward", &qrb_step_backward_cpu);
+  m.impl("qrb_sweep", &qrb_sweep_cpu);
+  m.impl("_qrb_sweep_backward", &qrb_sweep_backward_cpu);
   m.impl("aware_step", &aware_step_cpu);
   m.impl("_aware_step_backward", &aware_step_backward_cpu);
 }

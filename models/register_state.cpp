@@ -1,0 +1,180 @@
+#include "models/register_state.h"
+#include "models/errors.h"
+
+#include "torch_ext/ops.h"
+#include "torch_ext/qubit_index.h"
+
+#include <algorithm>
+
+namespace hqrn {
+
+namespace {
+
+int64_t log2_exact(int64_t size, const char* what) {
+  const int64_t n = index::qubits_of_dimension(size);
+  require(n >= 0, "RegisterState: ", what, " has size ", size, ", not a power of two");
+  return n;
+}
+
+std::vector<int64_t> all_qubits(int64_t n) {
+  std::vector<int64_t> out(static_cast<size_t>(n));
+  for (int64_t q = 0; q < n; ++q) out[static_cast<size_t>(q)] = q;
+  return out;
+}
+
+void require_states(const torch::Tensor& rho) {
+  require(rho.defined() && rho.dim() == 3 && rho.is_complex() && rho.size(1) == rho.size(2),
+          "RegisterState: expected complex states [B, d, d], got ", rho.defined() ? rho.sizes() : c10::IntArrayRef{},
+          " ", rho.defined() ? c10::toString(rho.scalar_type()) : "undefined");
+}
+
+// Basis index of entry (a, r) of the aware layout: [2^|D|, 2^m], int64.
+torch::Tensor basis_indices(int64_t n, const std::vector<int64_t>& diagonal) {
+  const auto a_offsets = index::subregister_offsets(n, diagonal);
+  const auto r_offsets = index::subregister_offsets(n, index::complement(n, diagonal));
+  auto out = torch::empty({static_cast<int64_t>(a_offsets.size()), static_cast<int64_t>(r_offsets.size())},
+                          torch::kLong);
+  auto acc = out.accessor<int64_t, 2>();
+  for (size_t a = 0; a < a_offsets.size(); ++a) {
+    for (size_t r = 0; r < r_offsets.size(); ++r) acc[a][r] = a_offsets[a] | r_offsets[r];
+  }
+  return out;
+}
+
+// Ancillas in |0> are the low bits: p(x, 0..0) = p_data(x).
+torch::Tensor with_ancillas(const torch::Tensor& p_data, int64_t ancillas) {
+  const int64_t aux = int64_t{1} << ancillas;
+  if (aux == 1) return p_data;
+  return torch::constant_pad_nd(p_data.unsqueeze(-1), {0, aux - 1}).reshape({p_data.size(0), -1});
+}
+
+}  // namespace
+
+std::string to_string(Representation representation) {
+  switch (representation) {
+    case Representation::dense: return "dense";
+    case Representation::aware: return "aware";
+    case Representation::probabilities: return "probabilities";
+  }
+  return "?";
+}
+
+RegisterState::RegisterState(Representation representation, int64_t qubits, std::vector<int64_t> diagonal,
+                             torch::Tensor values)
+    : representation_(representation), qubits_(qubits), diagonal_(std::move(diagonal)), values_(std::move(values)) {
+  // Aware blocks that are 1x1 are the probability vector (D = every qubit,
+  // so the block index is the basis index).
+  if (static_cast<int64_t>(diagonal_.size()) == qubits_ && values_.is_complex()) {
+    values_ = torch::real(values_).reshape({values_.size(0), -1});
+  }
+}
+
+RegisterState RegisterState::with_values(torch::Tensor values) const {
+  return RegisterState(representation_, qubits_, diagonal_, std::move(values));
+}
+
+RegisterState RegisterState::from_data_state(const torch::Tensor& rho_data, int64_t ancillas,
+                                             Representation representation) {
+  require_states(rho_data);
+  require(ancillas >= 0, "RegisterState: ancillas must be >= 0, got ", ancillas);
+  const int64_t data_qubits = log2_exact(rho_data.size(1), "the data register");
+  const int64_t n = data_qubits + ancillas;
+  switch (representation) {
+    case Representation::dense:
+      return RegisterState(representation, n, {}, hqrn::embed_ancillas(rho_data, ancillas));
+    case Representation::probabilities:
+      return from_distribution(hqrn::probs(rho_data), ancillas, representation);
+    case Representation::aware: break;
+  }
+  std::vector<int64_t> diagonal;
+  for (int64_t q = data_qubits; q < n; ++q) diagonal.push_back(q);
+  // The ancillas' only nonzero block is a = 0..0.
+  const auto block = rho_data.unsqueeze(1);
+  const int64_t empty_blocks = (int64_t{1} << ancillas) - 1;
+  auto values = empty_blocks == 0
+                    ? block
+                    : torch::cat({block, torch::zeros({rho_data.size(0), empty_blocks, rho_data.size(1),
+                                                       rho_data.size(2)},
+                                                      rho_data.options())},
+                                 1);
+  return RegisterState(representation, n, std::move(diagonal), std::move(values));
+}
+
+RegisterState RegisterState::from_distribution(const torch::Tensor& p_data, int64_t ancillas,
+                                               Representation representation) {
+  require(p_data.defined() && p_data.dim() == 2 && !p_data.is_complex(),
+          "RegisterState: expected real probability vectors [B, d], got ",
+          p_data.defined() ? p_data.sizes() : c10::IntArrayRef{}, " ",
+          p_data.defined() ? c10::toString(p_data.scalar_type()) : "undefined");
+  require(ancillas >= 0, "RegisterState: ancillas must be >= 0, got ", ancillas);
+  const int64_t n = log2_exact(p_data.size(1), "the probability vector") + ancillas;
+  const auto p = with_ancillas(p_data, ancillas);
+  if (representation == Representation::dense) {
+    return RegisterState(representation, n, {}, torch::diag_embed(p).to(c10::toComplexType(p.scalar_type())));
+  }
+  return RegisterState(representation, n, all_qubits(n), p);
+}
+
+RegisterState RegisterState::aware_from_dense(const torch::Tensor& rho, std::vector<int64_t> diagonal) {
+  require_states(rho);
+  const int64_t n = log2_exact(rho.size(1), "the register");
+  std::sort(diagonal.begin(), diagonal.end());
+  for (const auto q : diagonal) require(q >= 0 && q < n, "RegisterState: diagonal qubit ", q, " out of range");
+  const auto idx = basis_indices(n, diagonal);
+  using torch::indexing::Slice;
+  auto values = rho.index({Slice(), idx.unsqueeze(2), idx.unsqueeze(1)});
+  return RegisterState(Representation::aware, n, std::move(diagonal), std::move(values));
+}
+
+RegisterState RegisterState::step(const torch::Tensor& theta, const torch::Tensor& phi, int64_t target) const {
+  if (is_distribution()) return with_values(hqrn::markov_step(values_, theta, target));
+  if (representation_ == Representation::dense) return with_values(hqrn::qrb_step(values_, theta, phi, target));
+  auto diagonal = diagonal_;
+  if (!std::binary_search(diagonal.begin(), diagonal.end(), target)) {
+    diagonal.insert(std::upper_bound(diagonal.begin(), diagonal.end(), target), target);
+  }
+  return RegisterState(representation_, qubits_, std::move(diagonal),
+                       hqrn::aware_step(values_, theta, phi, target, diagonal_));
+}
+
+RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tensor& phi,
+                                   const std::vector<int64_t>& targets) const {
+  if (representation_ == Representation::dense) return with_values(hqrn::qrb_sweep(values_, theta, phi, targets));
+  RegisterState state = *this;
+  for (const auto j : targets) {
+    require(j >= 0 && j < qubits_, "RegisterState: target ", j, " out of range for ", qubits_, " qubits");
+    state = state.step(theta[j], phi[j], j);
+  }
+  return state;
+}
+
+RegisterState RegisterState::apply_channel(const torch::Tensor& kraus, const std::vector<int64_t>& targets) const {
+  if (representation_ == Representation::dense) return with_values(hqrn::apply_kraus(values_, kraus, targets));
+  if (!is_distribution()) return with_values(hqrn::aware_apply_kraus(values_, kraus, targets, diagonal_));
+  // A probability vector is the aware layout with 1x1 blocks: the same op
+  // (its checks and hand-written backward) mixes the entries.
+  const auto blocks = values_.to(c10::toComplexType(values_.scalar_type())).reshape({values_.size(0), -1, 1, 1});
+  return with_values(hqrn::aware_apply_kraus(blocks, kraus, targets, diagonal_));
+}
+
+torch::Tensor RegisterState::probabilities() const {
+  if (is_distribution()) return values_;
+  if (representation_ == Representation::dense) return hqrn::probs(values_);
+  const auto diag = torch::real(values_.diagonal(0, 2, 3)).reshape({values_.size(0), -1});
+  // Entry k of `diag` belongs to basis index idx[k]; gather with the inverse.
+  const auto idx = basis_indices(qubits_, diagonal_).flatten();
+  return diag.index_select(1, torch::argsort(idx));
+}
+
+torch::Tensor RegisterState::to_dense() const {
+  if (is_distribution()) return torch::diag_embed(values_).to(c10::toComplexType(values_.scalar_type()));
+  if (representation_ == Representation::dense) return values_;
+  const int64_t d = int64_t{1} << qubits_;
+  const auto idx = basis_indices(qubits_, diagonal_);
+  using torch::indexing::Slice;
+  auto rho = torch::zeros({values_.size(0), d, d}, values_.options());
+  rho.index_put_({Slice(), idx.unsqueeze(2), idx.unsqueeze(1)}, values_);
+  return rho;
+}
+
+}  // namespace hqrn

@@ -1,0 +1,79 @@
+// The register's state during a simulation, in one of three representations,
+// with one set of verbs (step, sweep, apply_channel, probabilities). Blocks,
+// branches and the network are written once against it; the representation
+// is chosen when the state is prepared and carried by it.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hqrn {
+
+// - dense: full density matrices [B, 2^n, 2^n] (complex).
+// - aware: only the entries whose row and column agree on the qubits known to
+//   be diagonal D (ancillas in |0>, measured targets): blocks
+//   [B, 2^|D|, 2^m, 2^m] (see hqrn::aware_step); once D holds every qubit, the
+//   probability vector. Exact: the dense representation's numbers.
+// - probabilities: probability vectors [B, 2^n] (real), the register read in
+//   the computational basis: the classical analog (Mode::classical), exact on
+//   diagonal states (the exactness theorem, docs/model.md).
+enum class Representation { dense, aware, probabilities };
+std::string to_string(Representation representation);
+
+class RegisterState {
+ public:
+  // rho_data (x) |0..0><0..0| with `ancillas` ancillas after (below) the data
+  // qubits; probabilities keeps rho_data's diagonal.
+  static RegisterState from_data_state(const torch::Tensor& rho_data, int64_t ancillas,
+                                       Representation representation);
+  // The diagonal state of probability vectors p_data [B, 2^k], with
+  // `ancillas` ancillas in |0> after the k data qubits.
+  static RegisterState from_distribution(const torch::Tensor& p_data, int64_t ancillas,
+                                         Representation representation);
+  // A dense state [B, d, d] whose qubits `diagonal` are known to be diagonal,
+  // in the aware representation (entries outside the stored blocks are dropped).
+  static RegisterState aware_from_dense(const torch::Tensor& rho, std::vector<int64_t> diagonal);
+
+  // S_target with angle tables theta, phi [2^(n-1)] (a Markov step on
+  // probability vectors, where phi has no effect).
+  RegisterState step(const torch::Tensor& theta, const torch::Tensor& phi, int64_t target) const;
+  // S_j for j in targets, in order, with tables theta[j], phi[j] ([n, 2^(n-1)]).
+  // Dense states use hqrn::qrb_sweep, which saves one state per sweep for backward.
+  RegisterState sweep(const torch::Tensor& theta, const torch::Tensor& phi, const std::vector<int64_t>& targets) const;
+  // The channel rho -> sum_m K_m rho K_m^dagger on `targets` (Kraus operators
+  // [m, 2^k, 2^k] or [B, m, 2^k, 2^k], the state's complex dtype). On a
+  // diagonal qubit (aware, probabilities) only channels that keep it diagonal
+  // are accepted (see hqrn::aware_apply_kraus), one target at a time; the
+  // probability vector gets the channel's classical image,
+  // p'(x') = sum_x T[x', x] p(x), T[x', x] = sum_m |K_m[x', x]|^2.
+  RegisterState apply_channel(const torch::Tensor& kraus, const std::vector<int64_t>& targets) const;
+
+  // Z distribution of the whole register, [B, 2^n], in basis-index order.
+  torch::Tensor probabilities() const;
+  // The full density matrix [B, 2^n, 2^n] (for checks; costs 4^n).
+  torch::Tensor to_dense() const;
+
+  Representation representation() const { return representation_; }
+  int64_t qubits() const { return qubits_; }
+  // Qubits known diagonal (aware only; every qubit for probabilities).
+  const std::vector<int64_t>& diagonal() const { return diagonal_; }
+  // The stored tensor, in the representation's layout.
+  const torch::Tensor& values() const { return values_; }
+  // Whether values_ is a probability vector (probabilities, or aware with
+  // every qubit diagonal).
+  bool is_distribution() const { return !values_.is_complex(); }
+
+ private:
+  RegisterState(Representation representation, int64_t qubits, std::vector<int64_t> diagonal, torch::Tensor values);
+  RegisterState with_values(torch::Tensor values) const;
+
+  Representation representation_ = Representation::dense;
+  int64_t qubits_ = 0;
+  std::vector<int64_t> diagonal_;  // ascending
+  torch::Tensor values_;
+};
+
+}  // namespace hqrn

@@ -1,0 +1,64 @@
+#include "src/experiments/experiment.h"
+
+#include <fmt/format.h>
+
+#include "models/errors.h"
+
+namespace hqrn {
+
+// One function per experiment file.
+Experiment digits_experiment();
+Experiment entanglement_experiment();
+
+const std::vector<Experiment>& experiments() {
+  static const std::vector<Experiment> list{digits_experiment(), entanglement_experiment()};
+  return list;
+}
+
+const Experiment& find_experiment(const std::string& name) {
+  std::string names;
+  for (const auto& e : experiments()) {
+    if (e.name == name) return e;
+    names += (names.empty() ? "" : ", ") + e.name;
+  }
+  throw InvalidInput(fmt::format("unknown task '{}' (expected one of: {})", name, names));
+}
+
+const Experiment& experiment_for(const NetworkConfig& config) {
+  for (const auto& e : experiments()) {
+    if (e.serves(config)) return e;
+  }
+  throw InvalidInput("no experiment serves a network with config " + config.summary());
+}
+
+torch::Tensor cross_entropy_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  return torch::nn::functional::cross_entropy(logits, labels);
+}
+
+double accuracy(const torch::Tensor& probabilities, const torch::Tensor& labels) {
+  return probabilities.argmax(1).eq(labels).to(torch::kFloat64).mean().item<double>();
+}
+
+double balanced_accuracy(const torch::Tensor& probabilities, const torch::Tensor& labels) {
+  const auto right = probabilities.argmax(1).eq(labels).to(torch::kFloat64);
+  double sum = 0;
+  int64_t present = 0;
+  for (int64_t c = 0; c < probabilities.size(1); ++c) {
+    const auto in_class = labels.eq(c);
+    const int64_t count = in_class.sum().item<int64_t>();
+    if (count == 0) continue;
+    sum += right.masked_select(in_class).mean().item<double>();
+    ++present;
+  }
+  return present > 0 ? sum / static_cast<double>(present) : 0.0;
+}
+
+int64_t class_count(const std::vector<torch::Tensor>& labels) {
+  int64_t max_label = 1;
+  for (const auto& y : labels) {
+    if (y.defined() && y.numel() > 0) max_label = std::max(max_label, y.max().item<int64_t>());
+  }
+  return max_label + 1;
+}
+
+}  // namespace hqrn

@@ -1,0 +1,36 @@
+// What every op folder's autograd.cpp uses: LibTorch's autograd Function
+// types, and the checks its backward and entries run.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/util/Exception.h>
+#include <torch/autograd.h>
+
+namespace hqrn {
+// Internal linkage, like the ops' prepare.h: one copy per translation unit.
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::Variable;
+using torch::autograd::variable_list;
+
+// Backward with create_graph (GradMode on) or through a gradient that itself
+// requires grad would silently drop second-order terms (the registered
+// backward ops have no autograd of their own): refuse it.
+inline void refuse_double_backward(const variable_list& grads, const char* op) {
+  bool grad_requires_grad = false;
+  for (const auto& g : grads) grad_requires_grad = grad_requires_grad || (g.defined() && g.requires_grad());
+  TORCH_CHECK(!at::GradMode::is_enabled() && !grad_requires_grad, op,
+              ": double backward is not supported (its backward is not differentiable; call backward "
+              "without create_graph)");
+}
+
+// An undefined tensor would fail inside autograd with an anonymous message;
+// name it here (the kernels' preparation step checks everything else).
+inline void require_defined(const at::Tensor& t, const char* op, const char* name) {
+  TORCH_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
+}
+
+}  // namespace
+}  // namespace hqrn
