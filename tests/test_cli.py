@@ -367,6 +367,11 @@ class EntanglementTest(unittest.TestCase):
         np.testing.assert_allclose(p_q.sum(1), 1.0, atol=1e-9)
         np.testing.assert_array_equal(predicted, p_q.argmax(1))
         self.assertAlmostEqual(result["accuracy"], float((predicted == labels).mean()), places=12)
+        # The experiment's metrics, recomputed from the predictions.
+        self.assertEqual(result["task"], "entanglement")
+        recall = [float((predicted[labels == c] == c).mean()) for c in (0, 1)]
+        self.assertAlmostEqual(result["balanced_accuracy"], sum(recall) / 2, places=12)
+        self.assertAlmostEqual(result["entangled_recall"], recall[1], places=12)
         _, _, _, p_c, _ = read_predictions(pred_c)
         # Classical mode sees diag(rho) only: a state and its dephased twin look the same.
         np.testing.assert_allclose(p_c[0::2], p_c[1::2], rtol=0, atol=1e-12)
