@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--model", eval.model, "Checkpoint")->required();
   eval_cmd->add_option("--data", eval.data, "Classical CSV or state CSV, matching the model")->required();
   eval_cmd->add_option("--mode", eval.mode, "quantum | classical (default: the model's own)");
-  eval_cmd->add_option("--json", eval.json, "Write accuracy, n and loss as JSON");
+  eval_cmd->add_option("--json", eval.json, "Write accuracy, n, loss and the task's metrics as JSON");
   eval_cmd->add_option("--predictions", eval.predictions, "Write label, prediction and class probabilities as CSV");
   eval_cmd->add_flag("--project-states", eval.project_states,
                      "Map states that are not density matrices (beyond 1e-8) to the nearest one instead of failing");
