@@ -143,7 +143,7 @@ RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tens
   RegisterState state = *this;
   for (const auto j : targets) {
     require(j >= 0 && j < qubits_, "RegisterState: target ", j, " out of range for ", qubits_, " qubits");
-    state = state.step(theta[j], phi[j], j);
+    state = state.step(theta[j], state.is_distribution() ? torch::Tensor() : phi[j], j);
   }
   return state;
 }

@@ -40,7 +40,8 @@ class RegisterState {
   // S_target with angle tables theta, phi [2^(n-1)] (a Markov step on
   // probability vectors, where phi has no effect).
   RegisterState step(const torch::Tensor& theta, const torch::Tensor& phi, int64_t target) const;
-  // S_j for j in targets, in order, with tables theta[j], phi[j] ([n, 2^(n-1)]).
+  // S_j for j in targets, in order, with tables theta[j], phi[j] ([n, 2^(n-1)];
+  // phi may be undefined for a probability vector, which never reads it).
   // Dense states use hqrn::qrb_sweep, which saves one state per sweep for backward.
   RegisterState sweep(const torch::Tensor& theta, const torch::Tensor& phi, const std::vector<int64_t>& targets) const;
   // The channel rho -> sum_m K_m rho K_m^dagger on `targets` (Kraus operators

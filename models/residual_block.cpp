@@ -65,7 +65,8 @@ torch::Tensor QuantumResidualBlockImpl::phi_tables() const {
 }
 
 RegisterState QuantumResidualBlockImpl::forward(const RegisterState& state) const {
-  return state.sweep(theta_tables(), phi_tables(), targets_);
+  // Probability vectors never read phi: skip building its tables.
+  return state.sweep(theta_tables(), state.is_distribution() ? torch::Tensor() : phi_tables(), targets_);
 }
 
 }  // namespace hqrn
