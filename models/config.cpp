@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "models/errors.h"
+#include "models/parse_number.h"
 #include "torch_ext/limits.h"
 
 namespace hqrn {
@@ -33,33 +34,49 @@ nlohmann::json json_value(int64_t v) { return v; }
 nlohmann::json json_value(double v) { return v; }
 nlohmann::json json_value(bool v) { return v; }
 nlohmann::json json_value(Readout v) { return to_string(v); }
+nlohmann::json json_value(const NoiseModel& v) {
+  nlohmann::json channels = nlohmann::json::array();
+  for (const auto& c : v.channels) channels.push_back({{"channel", to_string(c.kind)}, {"parameter", c.strength}});
+  return {{"channels", channels}, {"readout", v.readout}};
+}
 
 void read_json(const nlohmann::json& j, int64_t& v) { v = j.get<int64_t>(); }
 void read_json(const nlohmann::json& j, double& v) { v = j.get<double>(); }
 void read_json(const nlohmann::json& j, bool& v) { v = j.get<bool>(); }
 void read_json(const nlohmann::json& j, Readout& v) { v = parse_readout(j.get<std::string>()); }
+// {"channels": [{"channel": name, "parameter": value}, ...], "readout": r}; nothing else.
+void read_json(const nlohmann::json& j, NoiseModel& v) {
+  const auto only_keys = [](const nlohmann::json& o, std::initializer_list<const char*> keys, const char* what) {
+    require(o.is_object() && o.size() == keys.size(), "network config: ", what, " must be an object with exactly ",
+            keys.size(), " keys, got ", o.dump());
+    for (const auto* key : keys) require(o.contains(key), "network config: ", what, " lacks '", key, "'");
+  };
+  only_keys(j, {"channels", "readout"}, "noise");
+  require(j.at("channels").is_array(), "network config: noise.channels must be a list");
+  NoiseModel noise;
+  for (const auto& c : j.at("channels")) {
+    only_keys(c, {"channel", "parameter"}, "a noise channel");
+    noise.channels.push_back({parse_channel_kind(c.at("channel").get<std::string>()), c.at("parameter").get<double>()});
+  }
+  noise.readout = j.at("readout").get<double>();
+  v = noise;
+}
 
 std::string text_value(int64_t v) { return std::to_string(v); }
 std::string text_value(double v) { return fmt::format("{}", v); }  // shortest exact form
 std::string text_value(bool v) { return v ? "true" : "false"; }
 std::string text_value(Readout v) { return to_string(v); }
+std::string text_value(const NoiseModel& v) { return v.to_string(); }
 
-// Whole-string parses: "3x", "" and out-of-range numbers are errors.
-template <typename Number, typename Parse>
-bool read_number(const std::string& t, Number& v, const Parse& parse) {
-  size_t used = 0;
-  try {
-    v = parse(t, &used);
-  } catch (const std::exception&) {
-    return false;
-  }
-  return used == t.size();
-}
 bool read_text(const std::string& t, int64_t& v) {
-  return read_number(t, v, [](const std::string& s, size_t* used) { return std::stoll(s, used); });
+  const auto parsed = parse_int64(t);
+  if (parsed) v = *parsed;
+  return parsed.has_value();
 }
 bool read_text(const std::string& t, double& v) {
-  return read_number(t, v, [](const std::string& s, size_t* used) { return std::stod(s, used); });
+  const auto parsed = parse_double(t);
+  if (parsed) v = *parsed;
+  return parsed.has_value();
 }
 bool read_text(const std::string& t, bool& v) {
   if (t == "true" || t == "1") return v = true, true;
@@ -70,10 +87,26 @@ const char* kind_of(int64_t) { return "an integer"; }
 const char* kind_of(double) { return "a number"; }
 const char* kind_of(bool) { return "true or false"; }
 const char* kind_of(Readout) { return "a readout"; }
+const char* kind_of(const NoiseModel&) { return "a noise model"; }
 
 bool read_text(const std::string& t, Readout& v) {
   v = parse_readout(t);
   return true;
+}
+bool read_text(const std::string& t, NoiseModel& v) {
+  v = NoiseModel::parse(t);
+  return true;
+}
+
+// Fields newer than the first checkpoints: absent from a config's JSON means
+// their default (an old checkpoint is a noiseless network). Every other field
+// is required.
+constexpr const char* kFieldsWithDefaultInJson[] = {"noise"};
+bool has_default_in_json(const char* name) {
+  for (const auto* field : kFieldsWithDefaultInJson) {
+    if (std::string(field) == name) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -132,7 +165,8 @@ NetworkConfig NetworkConfig::from_json(const std::string& text) {
   if (!j.is_object()) throw InvalidInput("network config is not a JSON object");
   NetworkConfig c;
   try {
-#define HQRN_FIELD_FROM_JSON(type, name, init, help, flag) read_json(j.at(#name), c.name##_);
+#define HQRN_FIELD_FROM_JSON(type, name, init, help, flag) \
+  if (j.contains(#name) || !has_default_in_json(#name)) read_json(j.at(#name), c.name##_);
     HQRN_NETWORK_CONFIG_FIELDS(HQRN_FIELD_FROM_JSON)
 #undef HQRN_FIELD_FROM_JSON
   } catch (const nlohmann::json::exception& e) {
@@ -168,6 +202,7 @@ void NetworkConfig::validate() const {
   if (readout_ == Readout::mlp && (hidden_ < 1 || hidden_layers_ < 1))
     fail("hidden and hidden_layers must be >= 1 for the mlp readout");
   if (!std::isfinite(init_std_) || init_std_ < 0) fail("init_std must be finite and >= 0");
+  noise_.validate();
 }
 
 }  // namespace hqrn

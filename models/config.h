@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "models/noise_model.h"
+
 namespace hqrn {
 
 // Class read-out from the readout register's Z distribution.
@@ -24,6 +26,8 @@ Readout parse_readout(const std::string& name);
 // exposed as a `hqrn train --name-with-dashes` flag). This list alone drives
 // the members, the JSON of checkpoints, equality, the printed summary and
 // the CLI flags, so a new field is one line here (plus its validation).
+// Fields added after the first checkpoints were written may be absent from
+// a config's JSON (they take their default): see kFieldsWithDefaultInJson.
 #define HQRN_NETWORK_CONFIG_FIELDS(X)                                                                        \
   X(int64_t, data_qubits, 2, "Data qubits: the input state's register, or the encoded neurons", true)       \
   X(int64_t, ancillas, 0, "Ancilla neurons, starting in |0>, after the data qubits", true)                 \
@@ -37,7 +41,11 @@ Readout parse_readout(const std::string& name);
   X(int64_t, hidden, 32, "Hidden units of the mlp readout", true)                                          \
   X(int64_t, hidden_layers, 1, "Hidden layers of the mlp readout", true)                                   \
   X(double, init_std, 0.1, "Standard deviation of the initial block weights (small: near the identity)", true) \
-  X(bool, log_readout, false, "Feed log-probabilities instead of probabilities to the hybrid heads", false)
+  X(bool, log_readout, false, "Feed log-probabilities instead of probabilities to the hybrid heads", false)     \
+  X(NoiseModel, noise, NoiseModel{},                                                                         \
+    "Noise model, e.g. depolarizing=0.01,readout=0.02 (channels: depolarizing, amplitude_damping, "           \
+    "phase_damping, bit_flip; none: noiseless)",                                                            \
+    true)
 
 // One field's description, for generic code (CLI flags, summaries).
 struct ConfigField {

@@ -2,6 +2,7 @@
 #include "models/errors.h"
 
 #include "models/mlp.h"
+#include "models/noise.h"
 #include "torch_ext/ops.h"
 
 #include <stdexcept>
@@ -60,8 +61,8 @@ ResidualStackImpl::ResidualStackImpl(int64_t qubits, int64_t blocks_count, bool 
   }
 }
 
-RegisterState ResidualStackImpl::forward(RegisterState state) {
-  for (auto& block : blocks) state = block->forward(state);
+RegisterState ResidualStackImpl::forward(RegisterState state, const torch::Tensor& step_channel) {
+  for (auto& block : blocks) state = block->forward(state, step_channel);
   return state;
 }
 
@@ -142,17 +143,24 @@ RegisterState ResidualNetworkImpl::initial_state(const torch::Tensor& input, Rep
 torch::Tensor ResidualNetworkImpl::readout_distributions(const torch::Tensor& input, Mode mode, Execution execution) {
   const int64_t r = config_.readout_width();
   const auto start = initial_state(input, representation_of(mode, execution));
+  // One Kraus set for all the channels of a step, built once per forward.
+  const auto step_channel = step_kraus(config_.noise(), c10::toComplexType(real_dtype()));
   std::vector<torch::Tensor> outs;
   for (auto& branch : branches) {
     // Z distribution of the whole register, marginalised onto the last r qubits.
-    const auto p = branch->forward(start).probabilities();
+    const auto p = branch->forward(start, step_channel).probabilities();
     outs.push_back(p.reshape({p.size(0), -1, int64_t{1} << r}).sum(1));
   }
-  return torch::stack(outs, 1);
+  return apply_readout_error(torch::stack(outs, 1), config_.noise().readout);
 }
 
 torch::Tensor ResidualNetworkImpl::forward(const torch::Tensor& input, Mode mode, Execution execution) {
   return head->forward(readout_distributions(input, mode, execution));
+}
+
+torch::Tensor ResidualNetworkImpl::forward_sampled(const torch::Tensor& input, int64_t shots,
+                                                   torch::Generator& generator, Mode mode, Execution execution) {
+  return head->forward(sample_shots(readout_distributions(input, mode, execution), shots, generator));
 }
 
 torch::Tensor ResidualNetworkImpl::predict_proba(const torch::Tensor& input, Mode mode, Execution execution) {
@@ -181,6 +189,11 @@ std::vector<torch::Tensor> ResidualNetworkImpl::quantum_parameters() const {
     }
   }
   return out;
+}
+
+void ResidualNetworkImpl::set_noise(const NoiseModel& noise) {
+  noise.validate();
+  config_.noise(noise);
 }
 
 void ResidualNetworkImpl::set_classical_trainable(bool trainable) {

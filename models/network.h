@@ -50,7 +50,7 @@ torch::Tensor product_distribution(const torch::Tensor& q);
 class ResidualStackImpl : public torch::nn::Module {
  public:
   ResidualStackImpl(int64_t qubits, int64_t blocks, bool quantum_weights, double init_std);
-  RegisterState forward(RegisterState state);
+  RegisterState forward(RegisterState state, const torch::Tensor& step_channel = {});
   std::vector<QuantumResidualBlock> blocks;
 };
 TORCH_MODULE(ResidualStack);
@@ -76,9 +76,14 @@ class ResidualNetworkImpl : public torch::nn::Module {
   // [B, d, d] (complex) or probability vectors [B, d] (real). `execution`
   // chooses how Mode::quantum is simulated (the numbers do not depend on it).
   torch::Tensor forward(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
+  // Class logits from finite-shot estimates of the readout distributions:
+  // `shots` outcomes per branch and input, sampled with `generator`.
+  torch::Tensor forward_sampled(const torch::Tensor& input, int64_t shots, torch::Generator& generator, Mode mode,
+                                Execution execution = Execution::aware);
   // Softmax of forward.
   torch::Tensor predict_proba(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
-  // Z distributions of the readout register per branch, [B, K, 2^r].
+  // Z distributions of the readout register per branch, [B, K, 2^r], with
+  // the noise model's readout error when it has one.
   torch::Tensor readout_distributions(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
 
   // The full register's starting state in a representation: encoded features
@@ -93,6 +98,9 @@ class ResidualNetworkImpl : public torch::nn::Module {
   void set_classical_trainable(bool trainable);
 
   const NetworkConfig& config() const { return config_; }
+  // Replaces the noise model (validated), e.g. to evaluate a network trained
+  // without noise on a noisy device; the parameters are untouched.
+  void set_noise(const NoiseModel& noise);
   bool has_quantum_weights() const { return quantum_weights_; }
   torch::ScalarType real_dtype() const;
 

@@ -138,12 +138,17 @@ RegisterState RegisterState::step(const torch::Tensor& theta, const torch::Tenso
 }
 
 RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tensor& phi,
-                                   const std::vector<int64_t>& targets) const {
-  if (representation_ == Representation::dense) return with_values(hqrn::qrb_sweep(values_, theta, phi, targets));
+                                   const std::vector<int64_t>& targets, const torch::Tensor& step_channel) const {
+  const bool noisy = step_channel.defined();
+  if (representation_ == Representation::dense && !noisy) {
+    return with_values(hqrn::qrb_sweep(values_, theta, phi, targets));
+  }
   RegisterState state = *this;
   for (const auto j : targets) {
     require(j >= 0 && j < qubits_, "RegisterState: target ", j, " out of range for ", qubits_, " qubits");
     state = state.step(theta[j], state.is_distribution() ? torch::Tensor() : phi[j], j);
+    if (!noisy) continue;
+    for (int64_t q = 0; q < qubits_; ++q) state = state.apply_channel(step_channel, {q});
   }
   return state;
 }

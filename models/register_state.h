@@ -43,7 +43,13 @@ class RegisterState {
   // S_j for j in targets, in order, with tables theta[j], phi[j] ([n, 2^(n-1)];
   // phi may be undefined for a probability vector, which never reads it).
   // Dense states use hqrn::qrb_sweep, which saves one state per sweep for backward.
-  RegisterState sweep(const torch::Tensor& theta, const torch::Tensor& phi, const std::vector<int64_t>& targets) const;
+  // With a step channel (single-qubit Kraus operators [m, 2, 2], see
+  // hqrn::step_kraus), every step is followed by the channel on every qubit,
+  // qubit 0 first: Delta_j(N(U rho U^dagger)) = N(Delta_j(U rho U^dagger)),
+  // since the channels keep diagonal qubits diagonal and so commute with the
+  // measurement.
+  RegisterState sweep(const torch::Tensor& theta, const torch::Tensor& phi, const std::vector<int64_t>& targets,
+                      const torch::Tensor& step_channel = {}) const;
   // The channel rho -> sum_m K_m rho K_m^dagger on `targets` (Kraus operators
   // [m, 2^k, 2^k] or [B, m, 2^k, 2^k], the state's complex dtype). On a
   // diagonal qubit (aware, probabilities) only channels that keep it diagonal

@@ -64,9 +64,10 @@ torch::Tensor QuantumResidualBlockImpl::phi_tables() const {
   return tables(V, a);
 }
 
-RegisterState QuantumResidualBlockImpl::forward(const RegisterState& state) const {
+RegisterState QuantumResidualBlockImpl::forward(const RegisterState& state, const torch::Tensor& step_channel) const {
   // Probability vectors never read phi: skip building its tables.
-  return state.sweep(theta_tables(), state.is_distribution() ? torch::Tensor() : phi_tables(), targets_);
+  return state.sweep(theta_tables(), state.is_distribution() ? torch::Tensor() : phi_tables(), targets_,
+                     step_channel);
 }
 
 }  // namespace hqrn

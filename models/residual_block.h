@@ -28,8 +28,9 @@ class QuantumResidualBlockImpl : public torch::nn::Module {
 
   // S_j for every target j, in order, in the state's representation (on
   // probability vectors, MarkovStep_j). On dense states autograd saves the
-  // block's input only (hqrn::qrb_sweep recomputes inside the block).
-  RegisterState forward(const RegisterState& state) const;
+  // block's input only (hqrn::qrb_sweep recomputes inside the block). A
+  // defined step channel (hqrn::step_kraus) follows every step on every qubit.
+  RegisterState forward(const RegisterState& state, const torch::Tensor& step_channel = {}) const;
 
   // theta_j(c) = b_j + sum_i W_ji c_i for every qubit j: [n, 2^(n-1)].
   torch::Tensor theta_tables() const;

@@ -10,8 +10,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/parse_number.h"
 #include "src/data/csv.h"
 #include "torch_ext/ops.h"
+#include "torch_ext/qubit_index.h"
 
 namespace hqrn {
 
@@ -73,7 +75,8 @@ std::vector<Gate> branch_circuit(const ResidualStackImpl& branch) {
   return gates;
 }
 
-std::string to_openqasm3(const std::vector<Gate>& gates, int64_t qubits, const std::string& comment) {
+std::string to_openqasm3(const std::vector<Gate>& gates, int64_t qubits, const std::string& comment,
+                         const std::string& before_measure) {
   std::ostringstream out;
   out << "OPENQASM 3.0;\ninclude \"stdgates.inc\";\n";
   std::istringstream lines(comment);
@@ -81,6 +84,7 @@ std::string to_openqasm3(const std::vector<Gate>& gates, int64_t qubits, const s
   out << fmt::format("qubit[{}] q;\nbit[{}] c;\n", qubits, qubits);
   for (const auto& g : gates) {
     if (g.name == "measure") {
+      if (!before_measure.empty()) out << "// " << before_measure << "\n";
       out << fmt::format("c[{0}] = measure q[{0}];\n", g.qubits[0]);
     } else if (g.qubits.size() == 1) {
       out << fmt::format("{}({:.17g}) q[{}];\n", g.name, g.angle, g.qubits[0]);
@@ -108,15 +112,9 @@ std::vector<Gate> parse_openqasm3(const std::string& text, int64_t* qubits) {
     }
   };
   const auto angle = [&](const std::string& s) {
-    size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(s, &used);
-    } catch (const std::logic_error&) {
-      used = 0;
-    }
-    if (used != s.size() || !std::isfinite(v)) data::throw_at_line("<qasm>", number, "bad angle '" + s + "'");
-    return v;
+    const auto v = parse_double(s);
+    if (!v || !std::isfinite(*v)) data::throw_at_line("<qasm>", number, "bad angle '" + s + "'");
+    return *v;
   };
   const auto qubit = [&](const std::string& s) {
     const int64_t q = integer(s);
@@ -146,9 +144,14 @@ std::vector<Gate> parse_openqasm3(const std::string& text, int64_t* qubits) {
   return gates;
 }
 
-torch::Tensor simulate_circuit(torch::Tensor rho, const std::vector<Gate>& gates) {
+torch::Tensor simulate_circuit(torch::Tensor rho, const std::vector<Gate>& gates, const torch::Tensor& step_channel) {
   for (const auto& g : gates) {
     if (g.name == "measure") {
+      if (step_channel.defined()) {
+        for (int64_t q = 0; q < index::qubits_of_dimension(rho.size(1)); ++q) {
+          rho = hqrn::apply_kraus(rho, step_channel, {q});
+        }
+      }
       rho = hqrn::dephase(rho, g.qubits[0]);
     } else {
       rho = hqrn::apply_unitary(rho, gate_matrix(g, rho.scalar_type()), g.qubits);
@@ -160,19 +163,26 @@ torch::Tensor simulate_circuit(torch::Tensor rho, const std::vector<Gate>& gates
 std::vector<std::string> export_openqasm(ResidualNetworkImpl& model, const std::string& prefix) {
   const auto& config = model.config();
   std::vector<std::string> files;
+  const auto& noise = config.noise();
+  const std::string noise_note =
+      noise.channels.empty() ? "" : fmt::format("noise: {} on every qubit here (see config.noise in the side file)",
+                                                NoiseModel{noise.channels, 0}.to_string());
   for (size_t k = 0; k < model.branches.size(); ++k) {
     const std::string comment = fmt::format(
         "HQRN branch {} of {}: qubits 0..{} data{}.\n"
-        "Input: {}.\nReadout: Z distribution of the last {} qubit(s); head in {}_classical.json.",
+        "Input: {}.\nReadout: Z distribution of the last {} qubit(s){}; head in {}_classical.json.",
         k, model.branches.size(), config.data_qubits() - 1,
         config.ancillas() > 0 ? fmt::format(", {}..{} ancillas (start in |0>)", config.data_qubits(), config.qubits() - 1)
                               : std::string(),
         config.features() > 0 ? "data qubit j prepared by ry(theta_enc_j) then measured, theta_enc = A u + beta "
                                 "(encoder in the side file)"
                               : "the data register's state",
-        config.readout_width(), prefix);
+        config.readout_width(),
+        noise.readout > 0 ? fmt::format(", each bit flipped with probability {} (readout error)", noise.readout) : "",
+        prefix);
     const auto path = fmt::format("{}_branch{}.qasm", prefix, k);
-    data::write_file_atomically(path, to_openqasm3(branch_circuit(*model.branches[k]), config.qubits(), comment));
+    data::write_file_atomically(path, to_openqasm3(branch_circuit(*model.branches[k]), config.qubits(), comment,
+                                                   noise_note));
     files.push_back(path);
   }
   nlohmann::json side;

@@ -23,18 +23,25 @@ struct Gate {
 // The gates of one branch, in time order. Gates with angle exactly 0 are left out.
 std::vector<Gate> branch_circuit(const ResidualStackImpl& branch);
 
-std::string to_openqasm3(const std::vector<Gate>& gates, int64_t qubits, const std::string& comment);
+// `before_measure`, when not empty, is written as a comment line before every
+// measurement (where a noise model's channels act: OpenQASM 3 has no
+// standard instruction for a channel).
+std::string to_openqasm3(const std::vector<Gate>& gates, int64_t qubits, const std::string& comment,
+                         const std::string& before_measure = "");
 
 // Parses the OpenQASM 3 subset written by to_openqasm3. Throws
 // std::runtime_error naming the line of anything else.
 std::vector<Gate> parse_openqasm3(const std::string& text, int64_t* qubits = nullptr);
 
 // Runs gates on density matrices [B, d, d]: apply_unitary for rotations,
-// dephase for measurements (outcomes kept in the qubits, not recorded).
-torch::Tensor simulate_circuit(torch::Tensor rho, const std::vector<Gate>& gates);
+// dephase for measurements (outcomes kept in the qubits, not recorded). A
+// defined step channel (hqrn::step_kraus) acts on every qubit before every
+// measurement, as a noise model places it.
+torch::Tensor simulate_circuit(torch::Tensor rho, const std::vector<Gate>& gates,
+                               const torch::Tensor& step_channel = {});
 
 // Writes <prefix>_branch<k>.qasm for every branch and <prefix>_classical.json
-// with the configuration, encoder and head weights. Returns the files written.
+// with the configuration (its noise model included), encoder and head weights. Returns the files written.
 std::vector<std::string> export_openqasm(ResidualNetworkImpl& model, const std::string& prefix);
 
 }  // namespace hqrn

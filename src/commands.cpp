@@ -8,6 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/noise.h"
 #include "src/checkpoint.h"
 #include "src/circuit_export.h"
 #include "src/data/csv.h"
@@ -82,6 +83,14 @@ NetworkConfig ConfigOverrides::apply(NetworkConfig config) const {
   return config;
 }
 
+std::string ConfigOverrides::last(const std::string& field) const {
+  std::string out;
+  for (const auto& [name, text] : values) {
+    if (name == field) out = text;
+  }
+  return out;
+}
+
 void write_history_csv(const std::string& path, const TrainProgress& progress) {
   std::string text = "epoch,loss,train_accuracy,test_accuracy,seconds\n";
   for (const auto& r : progress.history) {
@@ -128,6 +137,16 @@ int run_train(const TrainCommand& cmd) {
     const NetworkConfig config = cmd.shape.apply(experiment.network(task));
     torch::manual_seed(cmd.options.seed());
     model = is_hqrn ? std::shared_ptr<ResidualNetworkImpl>(HQRN(config).ptr()) : ClassicalResNet(config).ptr();
+  }
+  // The noise model of a loaded network can be changed (noise-aware
+  // fine-tuning); a resumed run keeps its own.
+  if (const auto noise_text = cmd.shape.last("noise"); !noise_text.empty() && (resuming || !cmd.init.empty())) {
+    const auto noise = NoiseModel::parse(noise_text);
+    if (resuming && noise != model->config().noise()) {
+      throw std::invalid_argument(fmt::format("train: {} was trained with noise {}; --resume cannot change it to {}",
+                                              cmd.out, model->config().noise().to_string(), noise.to_string()));
+    }
+    model->set_noise(noise);
   }
   check_labels(task.y_train, model->config().classes(), cmd.data.data.empty() ? "training data" : cmd.data.data);
 
@@ -182,13 +201,31 @@ int run_eval(const EvalCommand& cmd) {
   const Experiment& experiment = experiment_for(loaded.config);
   const auto [x, y] = experiment.read(cmd.data, loaded.config, state_check(cmd.project_states));
   check_labels(y, loaded.config.classes(), cmd.data);
+  if (cmd.shots < 0) throw std::invalid_argument(fmt::format("eval: --shots must be >= 1, got {}", cmd.shots));
+  if (cmd.shot_seeds < 1) {
+    throw std::invalid_argument(fmt::format("eval: --shot-seeds must be >= 1, got {}", cmd.shot_seeds));
+  }
   auto model = loaded.model;
+  if (!cmd.noise.empty()) model->set_noise(NoiseModel::parse(cmd.noise));
   model->eval();
   const auto e = evaluate([&](const torch::Tensor& in) { return model->forward(in, mode, cmd.execution); }, x, y);
   nlohmann::json j = {{"accuracy", e.accuracy}, {"n", e.n},          {"loss", e.loss},
                       {"mode", to_string(mode)}, {"model", cmd.model}, {"data", cmd.data},
-                      {"model_kind", to_string(loaded.kind)}, {"task", experiment.name}};
+                      {"model_kind", to_string(loaded.kind)}, {"task", experiment.name},
+                      {"noise", model->config().noise().to_string()}};
   for (const auto& metric : experiment.metrics) j[metric.name] = metric.value(e.probabilities, y);
+  std::string shots_line;
+  if (cmd.shots > 0) {
+    // One independent sample of every readout distribution per seed.
+    const auto a = sampled_accuracy([&](const torch::Tensor& in, torch::Generator& generator) {
+      return model->forward_sampled(in, cmd.shots, generator, mode, cmd.execution);
+    }, x, y, cmd.shot_seeds, cmd.seed);
+    const double mean = a.mean, std = a.std;
+    j["shots"] = {{"shots", cmd.shots}, {"seeds", cmd.shot_seeds}, {"first_seed", cmd.seed},
+                  {"accuracies", a.accuracies}, {"accuracy_mean", mean}, {"accuracy_std", std}};
+    shots_line = fmt::format("; with {} shots per branch {:.4f} +- {:.4f} (mean and std over {} seeds)", cmd.shots,
+                             mean, std, cmd.shot_seeds);
+  }
   if (!cmd.json.empty()) data::write_file_atomically(cmd.json, j.dump(2) + "\n");
   if (!cmd.predictions.empty()) {
     std::ostringstream csv;
@@ -203,7 +240,9 @@ int run_eval(const EvalCommand& cmd) {
     }
     data::write_file_atomically(cmd.predictions, csv.str());
   }
-  fmt::print("{}: accuracy {:.4f} on {} samples ({} mode)\n", cmd.model, e.accuracy, e.n, to_string(mode));
+  fmt::print("{}: accuracy {:.4f} on {} samples ({} mode{}){}\n", cmd.model, e.accuracy, e.n, to_string(mode),
+             model->config().noise().is_noiseless() ? "" : ", noise " + model->config().noise().to_string(),
+             shots_line);
   return 0;
 }
 

@@ -19,6 +19,8 @@ namespace hqrn {
 struct ConfigOverrides {
   std::vector<std::pair<std::string, std::string>> values;
   NetworkConfig apply(NetworkConfig config) const;  // sets each field, then validates
+  // The text of the last override of `field`, or empty when none was given.
+  std::string last(const std::string& field) const;
 };
 
 struct TrainCommand {
@@ -43,6 +45,10 @@ struct EvalCommand {
   std::string mode;  // empty: quantum for an HQRN, classical for a classical analog
   Execution execution = Execution::aware;
   bool project_states = false;
+  std::string noise;  // replaces the checkpoint's noise model when set ("none": noiseless)
+  int64_t shots = 0;  // > 0: readout distributions estimated from this many outcomes per branch
+  int64_t shot_seeds = 5;  // independent shot samples (seeds seed, seed + 1, ...) for the spread
+  uint64_t seed = 0;
 };
 int run_eval(const EvalCommand& command);
 

@@ -17,7 +17,7 @@
 #include "src/data/csv.h"
 #include "src/data/entanglement.h"
 #include "src/experiments/experiment.h"
-#include "src/source_dir.h"
+#include "src/plot_script.h"
 #include "src/training.h"
 
 
@@ -207,10 +207,7 @@ int run_demo(const DemoOptions& o) {
              100 * d["prediction_agreement"].get<double>(), d["max_probability_difference"].get<double>());
   fmt::print("wrote {}/summary.json ({:.0f} s)\n", o.out, summary["seconds"].get<double>());
 
-  if (o.plots) {
-    const auto cmd = fmt::format("/usr/bin/python3 '{}/scripts/plot_results.py' '{}'", kSourceDir, o.out);
-    if (std::system(cmd.c_str()) != 0) fmt::print(stderr, "warning: plotting failed (needs python3-matplotlib)\n");
-  }
+  if (o.plots) run_plot_script("plot_results.py", o.out);
   return 0;
 }
 

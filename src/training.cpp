@@ -199,4 +199,18 @@ Evaluation evaluate(const std::function<torch::Tensor(const torch::Tensor&)>& lo
   return e;
 }
 
+SampledAccuracy sampled_accuracy(const std::function<torch::Tensor(const torch::Tensor&, torch::Generator&)>& logits,
+                                 const torch::Tensor& x, const torch::Tensor& y, int64_t seeds, uint64_t first_seed) {
+  if (seeds < 1) throw std::invalid_argument(fmt::format("sampled_accuracy: seeds must be >= 1, got {}", seeds));
+  SampledAccuracy out;
+  for (int64_t s = 0; s < seeds; ++s) {
+    auto generator = at::detail::createCPUGenerator(first_seed + static_cast<uint64_t>(s));
+    out.accuracies.push_back(evaluate([&](const torch::Tensor& in) { return logits(in, generator); }, x, y).accuracy);
+  }
+  const auto a = torch::tensor(out.accuracies, torch::kFloat64);
+  out.mean = a.mean().item<double>();
+  out.std = seeds > 1 ? a.std().item<double>() : 0.0;
+  return out;
+}
+
 }  // namespace hqrn

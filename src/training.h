@@ -73,4 +73,14 @@ struct Evaluation {
 Evaluation evaluate(const std::function<torch::Tensor(const torch::Tensor&)>& logits, const torch::Tensor& x,
                     const torch::Tensor& y, int64_t batch_size = 256);
 
+// Accuracy of predictions from random logits (finite-shot estimates) over
+// independent samples, one generator per seed first_seed + s, s < seeds.
+struct SampledAccuracy {
+  std::vector<double> accuracies;
+  double mean = 0;
+  double std = 0;  // sample standard deviation; 0 for one seed
+};
+SampledAccuracy sampled_accuracy(const std::function<torch::Tensor(const torch::Tensor&, torch::Generator&)>& logits,
+                                 const torch::Tensor& x, const torch::Tensor& y, int64_t seeds, uint64_t first_seed);
+
 }  // namespace hqrn

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <random>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -184,6 +185,62 @@ inline torch::Tensor reference_head(ResidualNetworkImpl& model, const torch::Ten
   const int64_t layers = config.readout() == Readout::mlp ? config.hidden_layers() : 0;
   for (int64_t l = 0; l < layers; ++l) x = torch::relu(affine(x, "head.mlp." + std::to_string(2 * l)));
   return affine(x, "head.mlp." + std::to_string(2 * layers));
+}
+
+// ---------------------------------------------------------------- random networks and inputs
+
+inline int64_t pick(std::mt19937_64& rng, int64_t lo, int64_t hi) {
+  return lo + static_cast<int64_t>(rng() % static_cast<uint64_t>(hi - lo + 1));
+}
+
+// A random valid configuration with at most max_qubits qubits.
+inline NetworkConfig random_config(std::mt19937_64& rng, Readout readout, int64_t max_qubits, bool allow_features = true) {
+  const int64_t n = pick(rng, 2, max_qubits);
+  const int64_t data = pick(rng, 1, std::min<int64_t>(n, 4));
+  NetworkConfig c;
+  c.data_qubits(data).ancillas(n - data).blocks(pick(rng, 1, 3)).branches(pick(rng, 1, 3)).readout(readout);
+  c.features(allow_features && pick(rng, 0, 1) == 1 ? pick(rng, 1, 5) : 0);
+  c.classes(pick(rng, 2, std::min<int64_t>(4, int64_t{1} << n)));
+  int64_t min_width = 1;
+  while ((int64_t{1} << min_width) < c.classes()) ++min_width;
+  // Default width (0) or an explicit one, at least wide enough for born.
+  c.readout_qubits(pick(rng, 0, 1) == 1 ? pick(rng, readout == Readout::born ? min_width : 1, n) : 0);
+  c.hidden(pick(rng, 2, 6)).hidden_layers(pick(rng, 1, 2)).log_readout(pick(rng, 0, 1) == 1);
+  c.feature_scale(pick(rng, 0, 1) == 1 ? 1.0 : 0.25 * static_cast<double>(pick(rng, 1, 8)));
+  c.validate();
+  return c;
+}
+
+inline std::string describe(const NetworkConfig& c) { return c.to_json(); }
+
+// Classical inputs of a network: encoded features, or probability vectors and
+// the same distributions as diagonal complex density matrices.
+inline std::vector<torch::Tensor> classical_inputs(const NetworkConfig& c, int64_t batch, torch::ScalarType real) {
+  if (c.features() > 0) {
+    return {(torch::rand({batch, c.features()}, torch::kDouble) * 4 - 2).to(real)};
+  }
+  const auto p = dense::random_probabilities(batch, c.data_qubits(), torch::kDouble);
+  return {p.to(real), torch::diag_embed(p).to(c10::toComplexType(real))};
+}
+
+// Runs `check` with each execution of Mode::quantum (dense first) and its label.
+inline void for_each_execution(const std::function<void(Execution, const std::string&)>& check) {
+  for (const auto execution : {Execution::dense, Execution::aware}) {
+    check(execution, " (" + to_string(execution) + " execution)");
+  }
+}
+
+// Logits and every gradient (parameters and input) of a cross-entropy loss,
+// under the given execution.
+inline std::vector<torch::Tensor> logits_and_gradients(ResidualNetworkImpl& model, const torch::Tensor& input,
+                                                const torch::Tensor& labels, Execution execution) {
+  model.zero_grad();
+  const auto x = input.detach().clone().requires_grad_(true);
+  const auto logits = model.forward(x, Mode::quantum, execution);
+  torch::nn::functional::cross_entropy(logits, labels).backward();
+  std::vector<torch::Tensor> out{logits.detach(), x.grad()};
+  for (const auto& p : model.parameters()) out.push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
+  return out;
 }
 
 // A fresh directory under the system temp directory, removed with its contents.

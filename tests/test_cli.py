@@ -162,22 +162,24 @@ def entanglement_checkpoint(test):
 
 class HelpTest(unittest.TestCase):
     OPTIONS = {
-        None: ["--threads", "demo", "train", "translate", "eval", "gen-states", "export-qasm"],
+        None: ["--threads", "demo", "train", "translate", "eval", "gen-states", "export-qasm", "study"],
         "demo": ["--out", "--quick", "--seed", "--no-plots"],
         "train": ["--task", "--model", "--data", "--test-data", "--family", "--n-train", "--n-test", "--data-seed",
                   "--init", "--freeze-classical", "--mode", "--out", "--resume", "--epochs", "--batch-size", "--lr", "--constant-lr",
                   "--seed", "--blocks", "--ancillas", "--data-qubits", "--branches", "--readout",
-                  "--readout-qubits", "--hidden", "--hidden-layers", "--init-std", "--quiet"],
+                  "--readout-qubits", "--hidden", "--hidden-layers", "--init-std", "--noise", "--quiet"],
         "translate": ["--from", "--out"],
-        "eval": ["--model", "--data", "--mode", "--json", "--predictions"],
+        "eval": ["--model", "--data", "--mode", "--json", "--predictions", "--noise", "--shots", "--shot-seeds",
+                 "--seed"],
         "gen-states": ["--family", "--n", "--seed", "--out"],
         "export-qasm": ["--model", "--out"],
+        "study noise": ["--out", "--quick", "--seed", "--shot-seeds", "--no-plots"],
     }
 
     def test_help_of_tool_and_every_subcommand(self):
         for sub, options in self.OPTIONS.items():
             with self.subTest(subcommand=sub):
-                args = ["--help"] if sub is None else [sub, "--help"]
+                args = ["--help"] if sub is None else sub.split() + ["--help"]
                 proc = subprocess.run([HQRN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       universal_newlines=True, timeout=60)
                 self.assertEqual(proc.returncode, 0, describe(proc))
@@ -725,6 +727,114 @@ class DemoTest(unittest.TestCase):
         self.assertFalse(any(n.endswith(".png") for n in os.listdir(out)), "--no-plots wrote plots")
 
 
+
+# ----------------------------------------------------------------------------
+# 9. noise and finite shots
+
+
+class NoiseTest(unittest.TestCase):
+    def eval_json(self, name, *extra):
+        js = path("noise", name + ".json")
+        ckpt = entanglement_checkpoint(self)
+        run_ok(self, ["eval", "--model", ckpt, "--data", path("shared", "ent_test.csv"), "--json", js] + list(extra))
+        with open(js) as f:
+            return json.load(f)
+
+    def test_eval_noise_replaces_the_checkpoints_and_changes_the_numbers(self):
+        clean = self.eval_json("clean")
+        self.assertEqual(clean["noise"], "none")
+        noisy = self.eval_json("noisy", "--noise", "depolarizing=0.3,readout=0.1")
+        self.assertEqual(noisy["noise"], "depolarizing=0.3,readout=0.1")
+        # Noise mixes the readout towards uniform: the loss moves.
+        self.assertNotAlmostEqual(clean["loss"], noisy["loss"], places=6)
+        zero = self.eval_json("zero", "--noise", "depolarizing=0")
+        self.assertEqual(zero["loss"], clean["loss"], "zero noise differs from the noiseless network")
+
+    def test_shots_are_seeded_and_summarised(self):
+        a = self.eval_json("shots_a", "--shots", "64", "--shot-seeds", "3", "--seed", "1")
+        b = self.eval_json("shots_b", "--shots", "64", "--shot-seeds", "3", "--seed", "1")
+        c = self.eval_json("shots_c", "--shots", "64", "--shot-seeds", "3", "--seed", "7")
+        shots = a["shots"]
+        self.assertEqual((shots["shots"], shots["seeds"], shots["first_seed"]), (64, 3, 1))
+        self.assertEqual(len(shots["accuracies"]), 3)
+        self.assertAlmostEqual(shots["accuracy_mean"], float(np.mean(shots["accuracies"])), places=12)
+        self.assertAlmostEqual(shots["accuracy_std"], float(np.std(shots["accuracies"], ddof=1)), places=12)
+        self.assertEqual(shots, b["shots"], "the same seed gave other samples")
+        self.assertNotEqual(shots["accuracies"], c["shots"]["accuracies"], "another seed gave the same samples")
+        # The exact accuracy is reported beside the sampled one, unchanged by sampling.
+        self.assertEqual(a["accuracy"], self.eval_json("exact")["accuracy"])
+
+    def test_train_with_noise_saves_it_in_the_checkpoint(self):
+        out = path("noise", "noisy.pt")
+        run_ok(self, ["train", "--task", "entanglement", "--model", "hqrn", "--data", path("shared", "ent_train.csv"),
+                      "--epochs", "1", "--seed", "0", "--quiet", "--noise", "amplitude_damping=0.05,readout=0.02",
+                      "--out", out])
+        js = path("noise", "noisy.json")
+        run_ok(self, ["eval", "--model", out, "--data", path("shared", "ent_test.csv"), "--json", js])
+        with open(js) as f:
+            self.assertEqual(json.load(f)["noise"], "amplitude_damping=0.05,readout=0.02")
+        prefix = path("noise", "qasm", "noisy")
+        run_ok(self, ["export-qasm", "--model", out, "--out", prefix])
+        with open(prefix + "_classical.json") as f:
+            side = json.load(f)
+        self.assertEqual(side["config"]["noise"]["readout"], 0.02)
+        self.assertEqual(side["config"]["noise"]["channels"], [{"channel": "amplitude_damping", "parameter": 0.05}])
+
+    def test_bad_noise_and_shots_values(self):
+        entanglement_checkpoint(self)
+        base = ["eval", "--model", path("shared", "ent_hqrn.pt"), "--data", path("shared", "ent_test.csv")]
+        train = ["train", "--task", "entanglement", "--data", path("shared", "ent_train.csv"), "--epochs", "1",
+                 "--out", path("noise", "never.pt")]
+        cases = [
+            (base + ["--noise", "depolarizing=-0.1"], ("depolarizing",), ("-0.1",), ("range",)),
+            (base + ["--noise", "bit_flip=2"], ("bit_flip",), ("range",)),
+            (base + ["--noise", "amplitude_damping=1.5"], ("amplitude_damping",), ("range",)),
+            (base + ["--noise", "foo=0.1"], ("foo",), ("unknown",)),
+            (base + ["--noise", "depolarizing=abc"], ("abc",), ("number",)),
+            (base + ["--noise", "depolarizing"], ("depolarizing",),),
+            (base + ["--noise", "readout=0.1,readout=0.2"], ("readout",), ("twice",)),
+            (base + ["--shots", "0"], ("--shots",), (">= 1",)),
+            (base + ["--shots", "16", "--shot-seeds", "0"], ("--shot-seeds",), (">= 1",)),
+            (train + ["--noise", "phase_damping=-1"], ("phase_damping",), ("range",)),
+            (train + ["--noise", "dephasing=0.1"], ("dephasing",), ("unknown",)),
+        ]
+        for args, *words in cases:
+            with self.subTest(args=args[-2:]):
+                proc = BadInputTest.expect_error(self, args, *words, absent=[path("noise", "never.pt")])
+                self.assertEqual(proc.returncode, 2, describe(proc))
+
+    def test_quick_noise_study(self):
+        out = path("noise", "study")
+        proc = run_ok(self, ["study", "noise", "--quick", "--no-plots", "--out", out])
+        with open(os.path.join(out, "noise_study.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(list(rows[0].keys()), ["axis", "family", "value", "model", "accuracy", "accuracy_std",
+                                                "seeds"], describe(proc))
+        for family in FAMILIES:
+            strength = {(r["value"], r["model"]) for r in rows if r["family"] == family and r["axis"] == "depolarizing"}
+            shots = {(r["value"], r["model"]) for r in rows if r["family"] == family and r["axis"] == "shots"}
+            for model in ("hqrn_trained_noiseless", "hqrn_trained_noisy", "tomography", "classical"):
+                self.assertIn(("0", model), strength, family)
+                self.assertTrue(any(m == model and v != "0" for v, m in strength), (family, model))
+            for model in ("hqrn_trained_noiseless", "tomography", "classical"):
+                self.assertIn(("exact", model), shots, family)
+                self.assertTrue(any(m == model and v != "exact" for v, m in shots), (family, model))
+        for r in rows:
+            self.assertTrue(0 <= float(r["accuracy"]) <= 1, r)
+            self.assertGreaterEqual(float(r["accuracy_std"]), 0, r)
+            if r["axis"] == "shots" and r["value"] != "exact":
+                self.assertGreater(int(r["seeds"]), 1, r)
+        # Noiseless training, evaluated without noise, is the p = 0 point.
+        for family in FAMILIES:
+            at = {(r["axis"], r["value"], r["model"]): r["accuracy"] for r in rows if r["family"] == family}
+            self.assertEqual(at[("depolarizing", "0", "hqrn_trained_noiseless")],
+                             at[("shots", "exact", "hqrn_trained_noiseless")], family)
+        with open(os.path.join(out, "noise_study.json")) as f:
+            summary = json.load(f)
+        self.assertEqual(len(summary["rows"]), len(rows))
+        self.assertTrue(summary["quick"])
+        self.assertFalse(any(n.endswith(".png") for n in os.listdir(out)), "--no-plots wrote plots")
+
 # ----------------------------------------------------------------------------
 
 
@@ -776,7 +886,7 @@ def main():
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
     for case in (HelpTest, GenStatesTest, DigitsPipelineTest, EntanglementTest, BadInputTest, ResumeTest,
-                 DeterminismTest, DemoTest):
+                 DeterminismTest, DemoTest, NoiseTest):
         suite.addTests(loader.loadTestsFromTestCase(case))
     with tempfile.TemporaryDirectory(prefix="hqrn_cli_test_") as tmp:
         WORK = tmp

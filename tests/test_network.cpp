@@ -36,46 +36,11 @@ using test::throws_with;
 constexpr auto kC = torch::kComplexDouble;
 constexpr auto kR = torch::kDouble;
 
-int64_t pick(std::mt19937_64& rng, int64_t lo, int64_t hi) {
-  return lo + static_cast<int64_t>(rng() % static_cast<uint64_t>(hi - lo + 1));
-}
-
-// A random valid configuration with at most max_qubits qubits.
-NetworkConfig random_config(std::mt19937_64& rng, Readout readout, int64_t max_qubits, bool allow_features = true) {
-  const int64_t n = pick(rng, 2, max_qubits);
-  const int64_t data = pick(rng, 1, std::min<int64_t>(n, 4));
-  NetworkConfig c;
-  c.data_qubits(data).ancillas(n - data).blocks(pick(rng, 1, 3)).branches(pick(rng, 1, 3)).readout(readout);
-  c.features(allow_features && pick(rng, 0, 1) == 1 ? pick(rng, 1, 5) : 0);
-  c.classes(pick(rng, 2, std::min<int64_t>(4, int64_t{1} << n)));
-  int64_t min_width = 1;
-  while ((int64_t{1} << min_width) < c.classes()) ++min_width;
-  // Default width (0) or an explicit one, at least wide enough for born.
-  c.readout_qubits(pick(rng, 0, 1) == 1 ? pick(rng, readout == Readout::born ? min_width : 1, n) : 0);
-  c.hidden(pick(rng, 2, 6)).hidden_layers(pick(rng, 1, 2)).log_readout(pick(rng, 0, 1) == 1);
-  c.feature_scale(pick(rng, 0, 1) == 1 ? 1.0 : 0.25 * static_cast<double>(pick(rng, 1, 8)));
-  c.validate();
-  return c;
-}
-
-std::string describe(const NetworkConfig& c) { return c.to_json(); }
-
-// Classical inputs of a network: encoded features, or probability vectors and
-// the same distributions as diagonal complex density matrices.
-std::vector<torch::Tensor> classical_inputs(const NetworkConfig& c, int64_t batch, torch::ScalarType real) {
-  if (c.features() > 0) {
-    return {(torch::rand({batch, c.features()}, kR) * 4 - 2).to(real)};
-  }
-  const auto p = dense::random_probabilities(batch, c.data_qubits(), kR);
-  return {p.to(real), torch::diag_embed(p).to(c10::toComplexType(real))};
-}
-
-// Runs `check` with each execution of Mode::quantum (dense first) and its label.
-void for_each_execution(const std::function<void(Execution, const std::string&)>& check) {
-  for (const auto execution : {Execution::dense, Execution::aware}) {
-    check(execution, " (" + to_string(execution) + " execution)");
-  }
-}
+using test::classical_inputs;
+using test::describe;
+using test::for_each_execution;
+using test::pick;
+using test::random_config;
 
 // Exactness theorem on one network: quantum mode equals the classical analog
 // on diagonal inputs, and every branch's final density matrix is diagonal.
@@ -399,18 +364,7 @@ TEST(NetworkExactness, HoldsInSinglePrecision) {
 
 // ---------------------------------------------------------------- coherence-aware execution
 
-// Logits and every gradient (parameters and input) of a cross-entropy loss,
-// under the given execution.
-std::vector<torch::Tensor> logits_and_gradients(ResidualNetworkImpl& model, const torch::Tensor& input,
-                                                const torch::Tensor& labels, Execution execution) {
-  model.zero_grad();
-  const auto x = input.detach().clone().requires_grad_(true);
-  const auto logits = model.forward(x, Mode::quantum, execution);
-  torch::nn::functional::cross_entropy(logits, labels).backward();
-  std::vector<torch::Tensor> out{logits.detach(), x.grad()};
-  for (const auto& p : model.parameters()) out.push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
-  return out;
-}
+using test::logits_and_gradients;
 
 void expect_same_in_both_executions(ResidualNetworkImpl& model, const torch::Tensor& input, const std::string& label) {
   const auto labels = torch::randint(0, model.config().classes(), {input.size(0)}, torch::kLong);
@@ -883,7 +837,7 @@ TEST(NetworkConfigTest, EveryFieldTakesPartInEqualityJsonAndSummary) {
       {"data_qubits", "4"}, {"ancillas", "2"},      {"features", "5"},     {"feature_scale", "0.25"},
       {"blocks", "3"},      {"branches", "3"},      {"classes", "4"},      {"readout", "linear"},
       {"readout_qubits", "1"}, {"hidden", "9"},     {"hidden_layers", "3"}, {"init_std", "0.3"},
-      {"log_readout", "true"}};
+      {"log_readout", "true"}, {"noise", "depolarizing=0.01,readout=0.02"}};
   EXPECT_EQ(NetworkConfig::fields().size(), other.size());
   for (const auto& field : NetworkConfig::fields()) {
     SCOPED_TRACE(field.name);

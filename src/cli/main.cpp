@@ -9,6 +9,7 @@
 
 #include "src/commands.h"
 #include "src/demo.h"
+#include "src/noise_study.h"
 #include "src/threads.h"
 
 namespace {
@@ -110,6 +111,15 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--mode", eval.mode, "quantum | classical (default: the model's own)");
   eval_cmd->add_option("--json", eval.json, "Write accuracy, n, loss and the task's metrics as JSON");
   eval_cmd->add_option("--predictions", eval.predictions, "Write label, prediction and class probabilities as CSV");
+  eval_cmd->add_option("--noise", eval.noise,
+                       "Evaluate under this noise model instead of the checkpoint's (e.g. depolarizing=0.01,readout=0.02; "
+                       "none: noiseless)");
+  eval_cmd->add_option("--shots", eval.shots,
+                       "Estimate each branch's readout distribution from N sampled outcomes before the head")
+      ->check(kAtLeastOne);
+  eval_cmd->add_option("--shot-seeds", eval.shot_seeds, "Independent shot samples, for the accuracy's spread")
+      ->capture_default_str()->check(kAtLeastOne);
+  eval_cmd->add_option("--seed", eval.seed, "First seed of the shot samples")->capture_default_str()->check(kNonNegative);
   eval_cmd->add_flag("--project-states", eval.project_states,
                      "Map states that are not density matrices (beyond 1e-8) to the nearest one instead of failing");
 
@@ -121,6 +131,21 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--n", n_states, "Number of states (even)")->capture_default_str()->check(kAtLeastTwo);
   gen_cmd->add_option("--seed", states_seed, "Seed")->capture_default_str()->check(kNonNegative);
   gen_cmd->add_option("--out", states_out, "Output CSV (.gz compresses)")->required();
+
+  hqrn::NoiseStudyOptions study;
+  auto* study_cmd = app.add_subcommand("study", "Studies on the shipped data generators");
+  study_cmd->require_subcommand(1);
+  auto* noise_study_cmd = study_cmd->add_subcommand(
+      "noise", "Entanglement accuracy against depolarizing noise and shots: HQRN (trained without and with noise), "
+               "tomography MLP, classical analog; writes noise_study.csv, .json and .png");
+  noise_study_cmd->add_option("--out", study.out, "Output folder")->capture_default_str();
+  noise_study_cmd->add_flag("--quick", study.quick, "Tiny settings (seconds), for smoke tests");
+  noise_study_cmd->add_option("--seed", study.seed, "Seed")->capture_default_str()->check(kNonNegative);
+  noise_study_cmd->add_option("--shot-seeds", study.shot_seeds, "Independent shot samples per point")
+      ->capture_default_str()
+      ->check(kAtLeastOne);
+  bool study_no_plots = false;
+  noise_study_cmd->add_flag("--no-plots", study_no_plots, "Skip the PNG plot");
 
   std::string qasm_model, qasm_prefix;
   auto* qasm_cmd = app.add_subcommand("export-qasm", "Write an HQRN as OpenQASM 3 (one program per branch)");
@@ -140,10 +165,14 @@ int main(int argc, char** argv) {
   }
   try {
     hqrn::set_thread_count(threads);
-    demo.execution = train.execution = eval.execution = hqrn::parse_execution(execution);
+    demo.execution = train.execution = eval.execution = study.execution = hqrn::parse_execution(execution);
     if (*demo_cmd) {
       demo.plots = !no_plots;
       return hqrn::run_demo(demo);
+    }
+    if (*noise_study_cmd) {
+      study.plots = !study_no_plots;
+      return hqrn::run_noise_study(study);
     }
     if (*train_cmd) {
       train.mode = hqrn::parse_mode(mode);
