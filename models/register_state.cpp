@@ -148,6 +148,11 @@ RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tens
     require(j >= 0 && j < qubits_, "RegisterState: target ", j, " out of range for ", qubits_, " qubits");
     state = state.step(theta[j], state.is_distribution() ? torch::Tensor() : phi[j], j);
     if (!noisy) continue;
+    // The spec places the channels between the rotation and the measurement;
+    // applying them after the fused step gives the same state, because every
+    // channel of a NoiseModel commutes with the measurement (docs/model.md,
+    // "Exactness under noise"), and it keeps the target diagonal for the
+    // coherence-aware blocks. tests/test_noise.cpp checks against the spec's order.
     for (int64_t q = 0; q < qubits_; ++q) state = state.apply_channel(step_channel, {q});
   }
   return state;

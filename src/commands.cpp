@@ -220,11 +220,10 @@ int run_eval(const EvalCommand& cmd) {
     const auto a = sampled_accuracy([&](const torch::Tensor& in, torch::Generator& generator) {
       return model->forward_sampled(in, cmd.shots, generator, mode, cmd.execution);
     }, x, y, cmd.shot_seeds, cmd.seed);
-    const double mean = a.mean, std = a.std;
     j["shots"] = {{"shots", cmd.shots}, {"seeds", cmd.shot_seeds}, {"first_seed", cmd.seed},
-                  {"accuracies", a.accuracies}, {"accuracy_mean", mean}, {"accuracy_std", std}};
+                  {"accuracies", a.accuracies}, {"accuracy_mean", a.mean}, {"accuracy_std", a.std}};
     shots_line = fmt::format("; with {} shots per branch {:.4f} +- {:.4f} (mean and std over {} seeds)", cmd.shots,
-                             mean, std, cmd.shot_seeds);
+                             a.mean, a.std, cmd.shot_seeds);
   }
   if (!cmd.json.empty()) data::write_file_atomically(cmd.json, j.dump(2) + "\n");
   if (!cmd.predictions.empty()) {

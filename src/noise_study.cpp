@@ -88,8 +88,6 @@ NoiseModel depolarizing(double p) {
   return noise;
 }
 
-std::string strength_text(double p) { return fmt::format("{}", p); }
-
 class FamilyStudy {
  public:
   FamilyStudy(const NoiseStudyOptions& o, const StudySettings& s, data::Family family, StudyTable& table)
@@ -110,32 +108,47 @@ class FamilyStudy {
     const auto hqrn_noiseless = train_network(true, NoiseModel{});
     const auto classical_noiseless = train_network(false, NoiseModel{});
     auto tomography_noiseless = train_tomography(NoiseModel{});
+    // The noiseless models' exact accuracies, measured once: they are the
+    // p = 0 points (where (a) and (b) coincide) and the "exact" shots points.
+    const double hqrn_exact = accuracy(hqrn_noiseless);
+    const double tomography_exact = tomography_accuracy(tomography_noiseless, NoiseModel{});
+    const double classical_exact = accuracy(classical_noiseless);
     for (const double p : s_.strengths) {
+      const auto value = fmt::format("{}", p);
+      if (p == 0) {
+        for (const char* model : {"hqrn_trained_noiseless", "hqrn_trained_noisy"}) add("depolarizing", value, model, hqrn_exact);
+        add("depolarizing", value, "tomography", tomography_exact);
+        add("depolarizing", value, "classical", classical_exact);
+        continue;
+      }
       const auto noise = depolarizing(p);
-      const auto value = strength_text(p);
       hqrn_noiseless->set_noise(noise);
       add("depolarizing", value, "hqrn_trained_noiseless", accuracy(hqrn_noiseless));
       hqrn_noiseless->set_noise(NoiseModel{});
-      add("depolarizing", value, "hqrn_trained_noisy", p == 0 ? accuracy(hqrn_noiseless) : accuracy(train_network(true, noise)));
-      add("depolarizing", value, "tomography",
-          p == 0 ? tomography_accuracy(tomography_noiseless, NoiseModel{}) : tomography_accuracy(train_tomography(noise), noise));
-      add("depolarizing", value, "classical",
-          p == 0 ? accuracy(classical_noiseless) : accuracy(train_network(false, noise)));
+      add("depolarizing", value, "hqrn_trained_noisy", accuracy(train_network(true, noise)));
+      add("depolarizing", value, "tomography", tomography_accuracy(train_tomography(noise), noise));
+      add("depolarizing", value, "classical", accuracy(train_network(false, noise)));
     }
     // Shots, noiseless: (a) and (b) coincide, so the HQRN appears once.
     for (const int64_t shots : s_.shots) {
-      const auto value = shots == 0 ? std::string("exact") : std::to_string(shots);
-      add_shots(value, "hqrn_trained_noiseless", shots, [&](const torch::Tensor& x, torch::Generator& g) {
+      if (shots == 0) {
+        add("shots", "exact", "hqrn_trained_noiseless", hqrn_exact);
+        add("shots", "exact", "tomography", tomography_exact);
+        add("shots", "exact", "classical", classical_exact);
+        continue;
+      }
+      const auto value = std::to_string(shots);
+      add_shots(value, "hqrn_trained_noiseless", [&](const torch::Tensor& x, torch::Generator& g) {
         return hqrn_noiseless->forward_sampled(x, shots, g, Mode::quantum, o_.execution);
-      }, accuracy(hqrn_noiseless));
-      add_shots(value, "tomography", shots, [&](const torch::Tensor& x, torch::Generator& g) {
+      });
+      add_shots(value, "tomography", [&](const torch::Tensor& x, torch::Generator& g) {
         // `shots` outcomes for each of the nine settings.
         const auto counts = sample_shots(measured_pauli_settings(x, NoiseModel{}), shots, g);
         return tomography_noiseless->forward(pauli_features_from_settings(counts));
-      }, tomography_accuracy(tomography_noiseless, NoiseModel{}));
-      add_shots(value, "classical", shots, [&](const torch::Tensor& x, torch::Generator& g) {
+      });
+      add_shots(value, "classical", [&](const torch::Tensor& x, torch::Generator& g) {
         return classical_noiseless->forward_sampled(x, shots, g, Mode::classical);
-      }, accuracy(classical_noiseless));
+      });
     }
   }
 
@@ -191,9 +204,7 @@ class FamilyStudy {
     table_.add({axis, name_, value, model, accuracy, 0.0, 1});
   }
 
-  void add_shots(const std::string& value, const std::string& model, int64_t shots, const SampledLogits& logits,
-                 double exact) {
-    if (shots == 0) return add("shots", value, model, exact);
+  void add_shots(const std::string& value, const std::string& model, const SampledLogits& logits) {
     const auto a = sampled_accuracy(logits, task_.x_test, task_.y_test, o_.shot_seeds, o_.seed);
     table_.add({"shots", name_, value, model, a.mean, a.std, o_.shot_seeds});
   }
