@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "models/errors.h"
@@ -179,12 +180,36 @@ NetworkConfig NetworkConfig::from_json(const std::string& text) {
 int64_t NetworkConfig::readout_width() const {
   if (readout_qubits_ > 0) return readout_qubits_;
   int64_t r = 0;
-  while ((int64_t{1} << r) < classes_) ++r;
+  while (r < 62 && (int64_t{1} << r) < classes_) ++r;  // bounded for any classes_
   return std::max<int64_t>(r, 1);
+}
+
+int64_t NetworkConfig::parameter_count(bool quantum_weights) const {
+  // In double: the fields are bounded by validate(), but this must not overflow before it runs.
+  const double n = static_cast<double>(qubits());
+  const double width = static_cast<double>(branches_) * std::ldexp(1.0, static_cast<int>(std::min<int64_t>(readout_width(), 1000)));
+  double count = static_cast<double>(branches_) * static_cast<double>(blocks_) * (quantum_weights ? 2 : 1) * (n * n + n);
+  if (features_ > 0) count += static_cast<double>(features_ + 1) * static_cast<double>(data_qubits_);
+  const double h = static_cast<double>(hidden_), c = static_cast<double>(classes_);
+  if (readout_ == Readout::linear) count += (width + 1) * c;
+  if (readout_ == Readout::mlp)
+    count += (width + 1) * h + static_cast<double>(hidden_layers_ - 1) * (h + 1) * h + (h + 1) * c;
+  return count > static_cast<double>(kMaxParameters) ? kMaxParameters + 1 : static_cast<int64_t>(count);
 }
 
 void NetworkConfig::validate() const {
   const auto fail = [](const std::string& what) { throw InvalidInput("network config: " + what); };
+  // Field bounds first: a configuration from a file must not make the checks
+  // below loop or the constructors allocate without bound.
+  const auto bound = [&](int64_t value, int64_t limit, const char* name) {
+    if (value > limit) fail(fmt::format("{} = {} is over the limit of {}", name, value, limit));
+  };
+  bound(classes_, kMaxClasses, "classes");
+  bound(features_, kMaxFeatures, "features");
+  bound(blocks_, kMaxBlocks, "blocks");
+  bound(branches_, kMaxBranches, "branches");
+  bound(hidden_, kMaxHidden, "hidden");
+  bound(hidden_layers_, kMaxHiddenLayers, "hidden_layers");
   if (data_qubits_ < 0 || ancillas_ < 0) fail("data_qubits and ancillas must be >= 0");
   if (qubits() < 1 || qubits() > kMaxQubits)
     fail("data_qubits + ancillas = " + std::to_string(qubits()) + " must be in 1.." + std::to_string(kMaxQubits));
@@ -202,6 +227,8 @@ void NetworkConfig::validate() const {
   if (readout_ == Readout::mlp && (hidden_ < 1 || hidden_layers_ < 1))
     fail("hidden and hidden_layers must be >= 1 for the mlp readout");
   if (!std::isfinite(init_std_) || init_std_ < 0) fail("init_std must be finite and >= 0");
+  if (parameter_count() > kMaxParameters)
+    fail(fmt::format("the network would have more than {} parameters", kMaxParameters));
   noise_.validate();
 }
 

@@ -12,6 +12,17 @@
 
 namespace hqrn {
 
+// Bounds on the fields, so that a configuration read from a file cannot make
+// validation loop or construction allocate without bound: far above any
+// network these simulations can train (kMaxParameters doubles is 512 MiB).
+constexpr int64_t kMaxClasses = int64_t{1} << 16;
+constexpr int64_t kMaxFeatures = int64_t{1} << 20;
+constexpr int64_t kMaxBlocks = 1024;
+constexpr int64_t kMaxBranches = 1024;
+constexpr int64_t kMaxHidden = int64_t{1} << 16;
+constexpr int64_t kMaxHiddenLayers = 64;
+constexpr int64_t kMaxParameters = int64_t{1} << 26;
+
 // Class read-out from the readout register's Z distribution.
 enum class Readout {
   born,    // first C outcomes, renormalised: purely quantum
@@ -65,6 +76,9 @@ struct NetworkConfig {
  public:
   int64_t qubits() const { return data_qubits_ + ancillas_; }
   int64_t readout_width() const;  // readout_qubits with the default resolved
+  // Parameters of a network of this shape, with or without the HQRN's V and
+  // a; more than kMaxParameters reads as kMaxParameters + 1.
+  int64_t parameter_count(bool quantum_weights = true) const;
   // Raises InvalidInput naming the first inconsistent field.
   void validate() const;
 

@@ -10,6 +10,7 @@
 
 #include "models/noise.h"
 #include "src/checkpoint.h"
+#include "src/legacy_checkpoint.h"
 #include "src/circuit_export.h"
 #include "src/data/csv.h"
 #include "src/data/entanglement.h"
@@ -162,7 +163,7 @@ int run_train(const TrainCommand& cmd) {
     trainable.parameters = model->parameters();
   }
   trainable.save = [&](const TrainingState& state) { save_checkpoint(*model, cmd.out, state); };
-  if (resuming) trainable.restore = [&](torch::optim::Optimizer& opt) { restore_optimizer(cmd.out, opt); };
+  if (resuming) trainable.restore = [&](torch::optim::Optimizer& opt) { restore_optimizer(cmd.out, *model, opt); };
 
   fmt::print(stderr, "training {} ({} mode) on {} samples: {}\n", cmd.model, to_string(mode), task.x_train.size(0),
              model->config().summary());
@@ -176,6 +177,17 @@ int run_train(const TrainCommand& cmd) {
   const auto& last = result.progress.history.empty() ? EpochRecord{} : result.progress.history.back();
   fmt::print("saved {} (train accuracy {:.2f}%{})\n", cmd.out, 100 * last.train_accuracy,
              last.test_accuracy >= 0 ? fmt::format(", test accuracy {:.2f}%", 100 * last.test_accuracy) : "");
+  return 0;
+}
+
+int run_convert_checkpoint(const std::string& from, const std::string& out) {
+  fmt::print(stderr, "warning: {} is read with LibTorch's archive reader, which is not safe on files from others; "
+                     "convert only files you trust\n", from);
+  const auto loaded = load_legacy_checkpoint(from);
+  // The training progress travels; the old optimizer state does not (a
+  // resumed run restarts Adam's moments).
+  save_checkpoint(*loaded.model, out, TrainingState{loaded.training_json});
+  fmt::print("converted {} ({} checkpoint) into {}\n", from, to_string(loaded.kind), out);
   return 0;
 }
 

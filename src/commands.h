@@ -39,6 +39,8 @@ struct TrainCommand {
 int run_train(const TrainCommand& command);
 
 int run_translate(const std::string& from, const std::string& out);
+// Rewrites an old-format (LibTorch archive) checkpoint in the current format.
+int run_convert_checkpoint(const std::string& from, const std::string& out);
 
 struct EvalCommand {
   std::string model, data, json, predictions;

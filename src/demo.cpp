@@ -96,14 +96,14 @@ nlohmann::json run_digits(const DemoOptions& o, const Settings& s, Readout reado
   if (readout == Readout::born) config.data_qubits(s.born_data_qubits).readout_qubits(4);
   torch::manual_seed(o.seed);
   std::shared_ptr<ResidualNetworkImpl> classical = ClassicalResNet(config).ptr();
-  const auto ckpt = fmt::format("{}/{}_classical.pt", o.out, name);
+  const auto ckpt = fmt::format("{}/{}_classical.safetensors", o.out, name);
   const auto progress = fit(network_trainable(classical, Mode::classical, ckpt), task, task.x_train, task.x_test,
                             TrainOptions().epochs(s.digits_epochs).batch_size(32).learning_rate(lr).seed(o.seed)
                                 .label(name + " classical"),
                             fmt::format("{}/{}_classical_history.csv", o.out, name));
   save_checkpoint(*classical, ckpt);  // the model alone, without the optimizer state
   auto hqrn_model = translate_classical(*classical);
-  save_checkpoint(*hqrn_model, fmt::format("{}/{}_hqrn.pt", o.out, name));
+  save_checkpoint(*hqrn_model, fmt::format("{}/{}_hqrn.safetensors", o.out, name));
   const auto c = evaluate([&](const torch::Tensor& x) { return classical->forward(x, Mode::classical); }, task.x_test,
                           task.y_test);
   const auto q = evaluate([&](const torch::Tensor& x) { return hqrn_model->forward(x, Mode::quantum, o.execution); },
@@ -141,19 +141,18 @@ nlohmann::json run_entanglement(const DemoOptions& o, const Settings& s, data::F
 
   torch::manual_seed(o.seed);
   std::shared_ptr<ResidualNetworkImpl> hqrn_model = HQRN(config).ptr();
-  fit(network_trainable(hqrn_model, Mode::quantum, fmt::format("{}/entanglement_{}_hqrn.pt", o.out, key), o.execution),
-      task,
-      task.x_train, task.x_test, TrainOptions(options).label(key + " hqrn"),
-      fmt::format("{}/entanglement_{}_hqrn_history.csv", o.out, key));
+  const auto hqrn_ckpt = fmt::format("{}/entanglement_{}_hqrn.safetensors", o.out, key);
+  fit(network_trainable(hqrn_model, Mode::quantum, hqrn_ckpt, o.execution), task, task.x_train, task.x_test,
+      TrainOptions(options).label(key + " hqrn"), fmt::format("{}/entanglement_{}_hqrn_history.csv", o.out, key));
 
   // The per-epoch checkpoint carries the optimizer for resuming; the final one is the model alone.
-  save_checkpoint(*hqrn_model, fmt::format("{}/entanglement_{}_hqrn.pt", o.out, key));
+  save_checkpoint(*hqrn_model, hqrn_ckpt);
 
   torch::manual_seed(o.seed);
   std::shared_ptr<ResidualNetworkImpl> classical = ClassicalResNet(config).ptr();
-  fit(network_trainable(classical, Mode::classical, fmt::format("{}/entanglement_{}_classical.pt", o.out, key)), task,
-      task.x_train, task.x_test, TrainOptions(options).label(key + " classical"),
-      fmt::format("{}/entanglement_{}_classical_history.csv", o.out, key));
+  const auto classical_ckpt = fmt::format("{}/entanglement_{}_classical.safetensors", o.out, key);
+  fit(network_trainable(classical, Mode::classical, classical_ckpt), task, task.x_train, task.x_test,
+      TrainOptions(options).label(key + " classical"), fmt::format("{}/entanglement_{}_classical_history.csv", o.out, key));
 
   torch::manual_seed(o.seed);
   // The same head as the HQRN's, on the 15 Pauli expectations instead of measurement outcomes.

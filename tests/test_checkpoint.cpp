@@ -5,13 +5,19 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "models/network.h"
 #include "src/checkpoint.h"
+#include "src/legacy_checkpoint.h"
+#include "src/safetensors.h"
 #include "src/source_dir.h"
 #include "tests/dense_reference.h"
 #include "tests/gradcheck.h"
@@ -203,7 +209,7 @@ TEST(Checkpoint, TrainingStateAndOptimizerResume) {
   const auto loaded = load_checkpoint(path);
   EXPECT_EQ(loaded.training_json, json);
   torch::optim::Adam resumed(loaded.model->parameters(), torch::optim::AdamOptions(0.05));
-  restore_optimizer(path, resumed);
+  restore_optimizer(path, *loaded.model, resumed);
   // With Adam's moments restored the next step is the same as the original's;
   // a fresh Adam's first step (about lr * sign(g)) would differ.
   auto fresh_model = load_checkpoint(path).model;
@@ -218,7 +224,7 @@ TEST(Checkpoint, TrainingStateAndOptimizerResume) {
   save_checkpoint(*model, bare);
   EXPECT_TRUE(load_checkpoint(bare).training_json.empty());
   torch::optim::Adam other(loaded.model->parameters());
-  EXPECT_TRUE(throws_with<std::runtime_error>([&] { restore_optimizer(bare, other); }, {bare, "optimizer"}));
+  EXPECT_TRUE(throws_with<std::runtime_error>([&] { restore_optimizer(bare, *loaded.model, other); }, {bare, "optimizer"}));
 }
 
 // A classical checkpoint of another shape: the error lists every offending name.
@@ -293,13 +299,9 @@ TEST(Checkpoint, BrokenFilesThrowWithThePath) {
   broken.push_back(dir.file("empty.pt"));
   test::write_bytes(broken.back(), "");
   broken.push_back(dir.file("does_not_exist.pt"));
-  // A valid LibTorch archive that is not an HQRN checkpoint.
+  // A valid safetensors file that is not an HQRN checkpoint.
   broken.push_back(dir.file("foreign.pt"));
-  {
-    torch::serialize::OutputArchive archive;
-    archive.write("weights", torch::ones({3}));
-    archive.save_to(broken.back());
-  }
+  test::write_bytes(broken.back(), safetensors::serialize({}, {{"weights", "F32", {3}, std::string(12, '\0')}}));
   // A checkpoint whose parameters decode to NaN.
   broken.push_back(dir.file("nan.pt"));
   {
@@ -344,6 +346,126 @@ TEST(Checkpoint, WritesAreAtomicAndOverwrite) {
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"model.pt"});
 }
 
+// Rewrites a saved checkpoint with its header's JSON changed by `edit` and
+// the data section replaced by `data` (the SHA-256 recomputed unless told not to).
+std::string edited_checkpoint(const std::string& path, const std::function<void(nlohmann::json&)>& edit,
+                              std::optional<std::string> data = std::nullopt, bool rehash = true) {
+  const auto bytes = test::read_bytes(path);
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(bytes[i])) << (8 * i);
+  auto header = nlohmann::json::parse(bytes.substr(8, n));
+  std::string body = data ? *data : bytes.substr(8 + n);
+  edit(header);
+  if (rehash) header["__metadata__"]["data_sha256"] = safetensors::sha256_hex(body);
+  const auto text = header.dump();
+  std::string out;
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((text.size() >> (8 * i)) & 0xff));
+  return out + text + body;
+}
+
+TEST(Checkpoint, IsASafetensorsFileWithTheModulesNamesAndMetadata) {
+  torch::manual_seed(308);
+  test::TempDir dir;
+  HQRN model(state_config());
+  const auto path = dir.file("h.safetensors");
+  save_checkpoint(*model, path);
+  const auto file = safetensors::read_file(path);
+  EXPECT_EQ(file.metadata.at("format"), "hqrn");
+  EXPECT_EQ(file.metadata.at("format_version"), std::to_string(kCheckpointFormatVersion));
+  EXPECT_EQ(file.metadata.at("kind"), "hqrn");
+  EXPECT_EQ(NetworkConfig::from_json(file.metadata.at("config")), model->config());
+  EXPECT_EQ(file.metadata.at("data_sha256"), safetensors::sha256_hex(file.data));
+  const auto params = model->named_parameters();
+  ASSERT_EQ(file.tensors.size(), params.size());
+  for (const auto& item : params) {
+    const auto& info = file.tensor(item.key());
+    EXPECT_EQ(info.dtype, "F64");
+    EXPECT_TRUE(item.value().sizes().equals(info.shape)) << item.key();
+    const auto stored = file.bytes(info);
+    const auto value = item.value().contiguous();
+    EXPECT_EQ(stored, std::string(static_cast<const char*>(value.data_ptr()), stored.size())) << item.key();
+  }
+}
+
+TEST(Checkpoint, HostileFilesGetOneMessageNamingTheProblem) {
+  torch::manual_seed(309);
+  test::TempDir dir;
+  HQRN model(state_config());
+  const auto good = dir.file("good.pt");
+  save_checkpoint(*model, good);
+  const auto file = safetensors::read_file(good);
+  const auto first = file.tensors.front().name;
+  const auto write = [&](const std::string& name, const std::string& bytes) {
+    const auto p = dir.file(name);
+    test::write_bytes(p, bytes);
+    return p;
+  };
+  std::string flipped = file.data;
+  flipped[0] = static_cast<char>(flipped[0] ^ 1);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {write("sha.pt", edited_checkpoint(good, [](nlohmann::json&) {}, flipped, false)), {"corrupt", "SHA-256"}},
+      {write("nosha.pt", edited_checkpoint(good, [](nlohmann::json& h) { h["__metadata__"].erase("data_sha256"); },
+                                           std::nullopt, false)),
+       {"data_sha256"}},
+      {write("version.pt", edited_checkpoint(good, [](nlohmann::json& h) { h["__metadata__"]["format_version"] = "9"; })),
+       {"version 9"}},
+      {write("kind.pt", edited_checkpoint(good, [](nlohmann::json& h) { h["__metadata__"]["kind"] = "quantum"; })),
+       {"kind 'quantum'"}},
+      {write("config.pt", edited_checkpoint(good, [](nlohmann::json& h) { h["__metadata__"]["config"] = "{"; })),
+       {"config"}},
+      {write("missing.pt", edited_checkpoint(good, [&](nlohmann::json& h) {
+         // The first tensor renamed: one missing, one unexpected.
+         h["zzz"] = h[first];
+         h.erase(first);
+       })),
+       {first, "missing"}},
+      {write("dtype.pt", edited_checkpoint(good, [&](nlohmann::json& h) {
+         h[first]["dtype"] = "I64";
+       })),
+       {first, "I64", "F64"}},
+      {write("overlap.pt", edited_checkpoint(good, [&](nlohmann::json& h) {
+         h[first]["data_offsets"][0] = h[first]["data_offsets"][0].get<uint64_t>() + 8;
+       })),
+       {first}},
+  };
+  for (const auto& [path, words] : cases) {
+    auto expected = words;
+    expected.push_back(path);
+    EXPECT_TRUE(throws_with<CheckpointError>([&] { load_checkpoint(path); }, expected)) << path;
+  }
+  // An extra tensor the configuration does not have.
+  HQRN deeper(NetworkConfig(state_config()).blocks(state_config().blocks() + 1));
+  const auto extra = dir.file("extra.pt");
+  save_checkpoint(*deeper, extra);
+  const auto with_config = write("extra_small_config.pt", edited_checkpoint(extra, [&](nlohmann::json& h) {
+    h["__metadata__"]["config"] = model->config().to_json();
+  }));
+  EXPECT_TRUE(throws_with<CheckpointError>([&] { load_checkpoint(with_config); }, {"not part of", "this configuration"}));
+}
+
+// The old format (a LibTorch archive in an envelope) is never parsed on load:
+// a crafted archive with a correct envelope once crashed `hqrn eval`.
+TEST(Checkpoint, OldFormatIsRefusedAndConvertedOnlyWhenAsked) {
+  torch::manual_seed(310);
+  test::TempDir dir;
+  HQRN model(state_config());
+  const auto old_path = dir.file("old.pt");
+  save_legacy_checkpoint(*model, old_path);
+  EXPECT_TRUE(throws_with<CheckpointError>([&] { load_checkpoint(old_path); }, {old_path, "old", "convert-checkpoint"}));
+  const auto converted = load_legacy_checkpoint(old_path);
+  EXPECT_TRUE(same_parameters(*model, *converted.model));
+  const std::filesystem::path corpus = std::filesystem::path(kSourceDir) / "tests/fuzz/corpus/checkpoint";
+  int64_t crafted = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    if (entry.path().filename().string().rfind("crash-", 0) != 0) continue;
+    // The crashing archive wrapped in a correct old-format envelope.
+    const auto wrapped = dir.file("wrapped" + std::to_string(crafted++) + ".pt");
+    test::write_bytes(wrapped, legacy_envelope(test::read_bytes(entry.path().string())));
+    EXPECT_TRUE(throws_with<CheckpointError>([&] { load_checkpoint(wrapped); }, {"old", "unsafe"})) << entry.path();
+  }
+  EXPECT_GE(crafted, 1);
+}
+
 }  // namespace
 }  // namespace hqrn
 
@@ -361,6 +483,64 @@ TEST(CheckpointRegression, FuzzerCrashInputsAreRejectedCleanly) {
     ++checked;
   }
   EXPECT_GE(checked, 1) << "no crash-* regression inputs found in " << corpus;
+}
+
+// The crash: a crafted archive (the fuzzer's crash-* input) inside a
+// correct old-format envelope made `hqrn eval --model FILE` die with SIGSEGV
+// in LibTorch's archive reader. Every loader now refuses the file by its magic
+// alone, so the archive is never parsed: reaching the reader would crash this
+// test, and its own errors ("cannot read checkpoint") would show in the message.
+TEST(CheckpointRegression, CraftedArchiveInACorrectEnvelopeIsRefusedUnread) {
+  test::TempDir dir;
+  const std::filesystem::path corpus = std::filesystem::path(kSourceDir) / "tests/fuzz/corpus/checkpoint";
+  int64_t checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    if (entry.path().filename().string().rfind("crash-", 0) != 0) continue;
+    const auto archive = test::read_bytes(entry.path().string());
+    const auto envelope = legacy_envelope(archive);
+    ASSERT_TRUE(is_legacy_checkpoint(envelope));
+    // The correct envelope, and ones the old reader would have refused
+    // (checksum, truncation): all get the same refusal, before any check of theirs.
+    std::string bad_crc = envelope;
+    bad_crc[20] = static_cast<char>(bad_crc[20] ^ 0xff);
+    const std::vector<std::pair<std::string, std::string>> variants = {
+        {"correct", envelope}, {"bad_crc", bad_crc}, {"truncated", envelope.substr(0, envelope.size() / 2)}};
+    for (const auto& [variant, bytes] : variants) {
+      const auto path = dir.file(variant + "_" + std::to_string(checked) + ".safetensors");
+      test::write_bytes(path, bytes);
+      const std::vector<std::string> words = {path, "old LibTorch-archive format", "hqrn convert-checkpoint"};
+      EXPECT_TRUE(throws_with<CheckpointError>([&] { load_checkpoint(path); }, words)) << variant;
+      EXPECT_TRUE(throws_with<CheckpointError>([&] { load_hqrn(path); }, words)) << variant;
+      EXPECT_TRUE(throws_with<CheckpointError>([&] { load_classical_resnet(path); }, words)) << variant;
+      HQRN target(state_config());
+      EXPECT_TRUE(throws_with<CheckpointError>([&] { load_classical(*target, path); }, words)) << variant;
+      torch::optim::Adam optimizer(target->parameters());
+      EXPECT_TRUE(throws_with<CheckpointError>([&] { restore_optimizer(path, *target, optimizer); }, words)) << variant;
+      try {
+        load_checkpoint(path);
+      } catch (const CheckpointError& e) {
+        const std::string message = e.what();
+        EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+        EXPECT_EQ(message.find("cannot read checkpoint"), std::string::npos) << message;
+      }
+    }
+    ++checked;
+  }
+  EXPECT_GE(checked, 1) << "no crash-* regression inputs found in " << corpus;
+}
+
+// The fuzzer's seeds in the current format must load, or fuzzing starts only
+// from inputs that the first checks refuse.
+TEST(CheckpointRegression, FuzzerSeedsAreValidCheckpoints) {
+  const std::filesystem::path corpus = std::filesystem::path(kSourceDir) / "tests/fuzz/corpus/checkpoint";
+  int64_t loaded = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    const auto name = entry.path().filename().string();
+    if (entry.path().extension() != ".safetensors" || name.rfind("crash-", 0) == 0) continue;
+    EXPECT_NO_THROW(load_checkpoint(entry.path().string())) << entry.path();
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 3) << "no current-format seeds in " << corpus;
 }
 
 }  // namespace

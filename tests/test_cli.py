@@ -14,6 +14,7 @@ a minute on two cores.
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import unittest
+import zlib
 
 import numpy as np
 
@@ -162,13 +164,15 @@ def entanglement_checkpoint(test):
 
 class HelpTest(unittest.TestCase):
     OPTIONS = {
-        None: ["--threads", "demo", "train", "translate", "eval", "gen-states", "export-qasm", "study"],
+        None: ["--threads", "demo", "train", "translate", "eval", "gen-states", "export-qasm", "study",
+               "convert-checkpoint"],
         "demo": ["--out", "--quick", "--seed", "--no-plots"],
         "train": ["--task", "--model", "--data", "--test-data", "--family", "--n-train", "--n-test", "--data-seed",
                   "--init", "--freeze-classical", "--mode", "--out", "--resume", "--epochs", "--batch-size", "--lr", "--constant-lr",
                   "--seed", "--blocks", "--ancillas", "--data-qubits", "--branches", "--readout",
                   "--readout-qubits", "--hidden", "--hidden-layers", "--init-std", "--noise", "--quiet"],
         "translate": ["--from", "--out"],
+        "convert-checkpoint": ["--from", "--out"],
         "eval": ["--model", "--data", "--mode", "--json", "--predictions", "--noise", "--shots", "--shot-seeds",
                  "--seed"],
         "gen-states": ["--family", "--n", "--seed", "--out"],
@@ -550,23 +554,61 @@ class BadInputTest(unittest.TestCase):
                 self.expect_error(["export-qasm", "--model", p, "--out", path("bad", "never_qasm")], name)
         self.expect_error(["eval", "--model", path("bad", "absent.pt"), "--data", data], "absent.pt")
 
-    def test_checkpoint_envelope_errors(self):
-        """Unknown format version, a flipped payload byte and trailing bytes are named as such."""
+    def test_checkpoint_format_errors(self):
+        """Hostile safetensors checkpoints and the old format are refused, each with its problem named."""
         good = read_bytes(digits_classical_checkpoint(self))
         data = small_digits_csv()
-        flipped = bytearray(good)
-        flipped[len(good) // 2] ^= 0x01
+        n = int.from_bytes(good[:8], "little")
+        header = json.loads(good[8:8 + n])
+        body = good[8 + n:]
+
+        def rebuilt(edit, new_body=None, rehash=True):
+            h = json.loads(json.dumps(header))
+            edit(h)
+            b = body if new_body is None else new_body
+            if rehash:
+                h["__metadata__"]["data_sha256"] = hashlib.sha256(b).hexdigest()
+            text = json.dumps(h).encode()
+            return len(text).to_bytes(8, "little") + text + b
+
+        name = sorted(k for k in header if k != "__metadata__")[0]
+        flipped = bytearray(body)
+        flipped[-1] ^= 0x01
+        crash = sorted(f for f in os.listdir(os.path.join(SOURCE_DIR, "tests", "fuzz", "corpus", "checkpoint"))
+                       if f.startswith("crash-"))[0]
+        archive = read_bytes(os.path.join(SOURCE_DIR, "tests", "fuzz", "corpus", "checkpoint", crash))
+        envelope = b"HQRNCKPT" + (2).to_bytes(4, "little") + len(archive).to_bytes(8, "little") + \
+            zlib.crc32(archive).to_bytes(4, "little") + archive
         cases = {
-            "version99.pt": (good[:8] + (99).to_bytes(4, "little") + good[12:], ("version 99",)),
-            "flipped.pt": (bytes(flipped), ("checksum", "corrupt")),
-            "trailing.pt": (good + b"extra", ("truncated", "trailing")),
+            "version99.pt": (rebuilt(lambda h: h["__metadata__"].update(format_version="99")), ("version 99",)),
+            "flipped.pt": (rebuilt(lambda h: None, bytes(flipped), rehash=False), ("corrupt", "sha-256")),
+            "trailing.pt": (good + b"extra", ("after the last tensor",)),
+            "huge_header.pt": ((2 ** 62).to_bytes(8, "little") + good[8:], ("over the limit",)),
+            "bad_dtype.pt": (rebuilt(lambda h: h[name].update(dtype="X9")), ("unknown dtype", "x9")),
+            "negative_shape.pt": (rebuilt(lambda h: h[name].update(shape=[-1])), ("non-negative",)),
+            "duplicate.pt": (len(b'{"a":1,"a":2}').to_bytes(8, "little") + b'{"a":1,"a":2}', ("twice",)),
+            "crafted_envelope.pt": (envelope, ("old", "convert-checkpoint")),
         }
-        for name, (content, words) in cases.items():
-            with self.subTest(checkpoint=name):
-                p = path("bad", name)
+        for file_name, (content, words) in cases.items():
+            with self.subTest(checkpoint=file_name):
+                p = path("bad", file_name)
                 with open(p, "wb") as f:
                     f.write(content)
-                self.expect_error(["eval", "--model", p, "--data", data], name, words)
+                proc = self.expect_error(["eval", "--model", p, "--data", data], file_name, *words)
+                self.assertEqual(proc.returncode, 2, describe(proc))
+
+    def test_convert_an_old_checkpoint(self):
+        old = os.path.join(SOURCE_DIR, "tests", "fuzz", "corpus", "checkpoint", "tiny_hqrn.pt")
+        self.expect_error(["eval", "--model", old, "--data", path("shared", "ent_test.csv")], "tiny_hqrn.pt",
+                          "convert-checkpoint")
+        new = path("bad", "converted.pt")
+        proc = run_ok(self, ["convert-checkpoint", "--from", old, "--out", new])
+        self.assertIn("not safe", proc.stderr)
+        n = int.from_bytes(read_bytes(new)[:8], "little")
+        meta = json.loads(read_bytes(new)[8:8 + n])["__metadata__"]
+        self.assertEqual((meta["format"], meta["kind"]), ("hqrn", "hqrn"))
+        self.assertEqual(meta["data_sha256"], hashlib.sha256(read_bytes(new)[8 + n:]).hexdigest())
+        run_ok(self, ["export-qasm", "--model", new, "--out", path("bad", "converted_qasm")])
 
     def test_translate_of_an_hqrn(self):
         hqrn = entanglement_checkpoint(self)
@@ -725,6 +767,15 @@ class DemoTest(unittest.TestCase):
                     self.assertFalse(isinstance(e[key], bool))
                     self.assertTrue(0 <= e[key] <= 1, "entanglement.{}.{} = {}".format(family, key, e[key]))
         self.assertFalse(any(n.endswith(".png") for n in os.listdir(out)), "--no-plots wrote plots")
+        # Every model the demo trains is saved as a safetensors checkpoint.
+        names = ["digits_hqrn", "digits_classical", "digits_born_hqrn"] + [
+            "entanglement_{}_{}".format(f, k) for f in ("random", "adversarial_dephased", "adversarial_marginal")
+            for k in ("hqrn", "classical")]
+        for name in names:
+            with open(os.path.join(out, name + ".safetensors"), "rb") as f:
+                header_size = int.from_bytes(f.read(8), "little")
+                header = json.loads(f.read(header_size))
+            self.assertEqual(header["__metadata__"]["format"], "hqrn", name)
 
 
 
@@ -834,6 +885,7 @@ class NoiseTest(unittest.TestCase):
         self.assertEqual(len(summary["rows"]), len(rows))
         self.assertTrue(summary["quick"])
         self.assertFalse(any(n.endswith(".png") for n in os.listdir(out)), "--no-plots wrote plots")
+
 
 # ----------------------------------------------------------------------------
 

@@ -772,6 +772,17 @@ TEST(NetworkConfigValidation, RejectsInconsistentConfigs) {
       {NetworkConfig().features(2).feature_scale(std::nan("")), "feature_scale"},
       {NetworkConfig().init_std(-0.1), "init_std"},
       {NetworkConfig().init_std(INFINITY), "init_std"},
+      // Sizes from a hostile file: refused before anything loops or allocates.
+      {NetworkConfig().classes((int64_t{1} << 62) + 1), "classes"},
+      {NetworkConfig().classes(kMaxClasses + 1), "classes"},
+      {NetworkConfig().features(kMaxFeatures + 1), "features"},
+      {NetworkConfig().blocks(kMaxBlocks + 1), "blocks"},
+      {NetworkConfig().branches(kMaxBranches + 1), "branches"},
+      {NetworkConfig().readout(Readout::mlp).hidden(kMaxHidden + 1), "hidden"},
+      {NetworkConfig().readout(Readout::mlp).hidden_layers(kMaxHiddenLayers + 1), "hidden_layers"},
+      {NetworkConfig().readout(Readout::mlp).hidden(1000000), "hidden"},
+      {NetworkConfig().readout(Readout::mlp).hidden(kMaxHidden).hidden_layers(20), "parameters"},
+      {NetworkConfig().data_qubits(14).blocks(kMaxBlocks).branches(kMaxBranches), "parameters"},
   };
   for (const auto& [config, part] : bad) {
     EXPECT_TRUE(throws_with<std::invalid_argument>([&] { config.validate(); }, {part})) << config.to_json();
@@ -780,6 +791,16 @@ TEST(NetworkConfigValidation, RejectsInconsistentConfigs) {
   }
   // Boundaries that are fine.
   EXPECT_NO_THROW(NetworkConfig().data_qubits(1).classes(2).validate());
+  EXPECT_NO_THROW(NetworkConfig().classes(kMaxClasses).readout_qubits(1).validate());
+  EXPECT_EQ(NetworkConfig().parameter_count(), 2 * 2 * 2 + 2 * 2 + (2 + 1) * 2);  // W, V; b, a; head
+  EXPECT_EQ(NetworkConfig().parameter_count(false), 2 * 2 + 2 + (2 + 1) * 2);     // the classical analog's
+  for (const auto& config : {NetworkConfig(), NetworkConfig().features(5).readout(Readout::mlp).hidden_layers(2).ancillas(1)}) {
+    int64_t hqrn_values = 0, classical_values = 0;
+    for (const auto& p : HQRN(config)->parameters()) hqrn_values += p.numel();
+    for (const auto& p : ClassicalResNet(config)->parameters()) classical_values += p.numel();
+    EXPECT_EQ(config.parameter_count(), hqrn_values) << config.to_json();
+    EXPECT_EQ(config.parameter_count(false), classical_values) << config.to_json();
+  }
   EXPECT_NO_THROW(NetworkConfig().data_qubits(2).classes(4).readout(Readout::born).validate());
   EXPECT_NO_THROW(NetworkConfig().data_qubits(1).blocks(0).validate());
 }

@@ -104,6 +104,12 @@ int main(int argc, char** argv) {
   translate_cmd->add_option("--from", from, "Classical checkpoint")->required();
   translate_cmd->add_option("--out", translate_out, "HQRN checkpoint to write")->required();
 
+  std::string convert_from, convert_out;
+  auto* convert_cmd = app.add_subcommand(
+      "convert-checkpoint", "Rewrite an old-format checkpoint (LibTorch archive; unsafe on files from others) as safetensors");
+  convert_cmd->add_option("--from", convert_from, "Old-format checkpoint (only one you trust)")->required();
+  convert_cmd->add_option("--out", convert_out, "Checkpoint to write")->required();
+
   hqrn::EvalCommand eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on a data file");
   eval_cmd->add_option("--model", eval.model, "Checkpoint")->required();
@@ -182,6 +188,7 @@ int main(int argc, char** argv) {
       return hqrn::run_train(train);
     }
     if (*translate_cmd) return hqrn::run_translate(from, translate_out);
+    if (*convert_cmd) return hqrn::run_convert_checkpoint(convert_from, convert_out);
     if (*eval_cmd) return hqrn::run_eval(eval);
     if (*gen_cmd) return hqrn::run_gen_states(family, n_states, states_seed, states_out);
     if (*qasm_cmd) return hqrn::run_export_qasm(qasm_model, qasm_prefix);

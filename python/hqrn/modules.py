@@ -1,0 +1,283 @@
+"""The HQRN and its classical analog as torch.nn.Modules (models/network.h,
+models/residual_block.h), on the torch.ops.hqrn kernels, with the C++
+parameter names (branch0.block0.W, encoder.linear.weight, head.mlp.0.bias...),
+so that checkpoints move between C++ and Python unchanged."""
+
+import torch
+from torch import nn
+
+from .config import NetworkConfig
+from .noise import apply_readout_error, sample_shots, step_kraus
+from .register import RegisterState, _complex_of
+
+MODES = ("quantum", "classical")
+EXECUTIONS = ("aware", "dense")
+# Floor for probabilities under a logarithm (as in C++).
+TINY_PROBABILITY = 1e-30
+
+
+def _check_choice(value, choices, what):
+    if value not in choices:
+        raise ValueError("unknown {} '{}' (expected {})".format(what, value, " or ".join(choices)))
+
+
+def representation_of(mode, execution):
+    _check_choice(mode, MODES, "mode")
+    _check_choice(execution, EXECUTIONS, "execution")
+    return "probabilities" if mode == "classical" else execution
+
+
+def _control_bits(n):
+    """controls[j][c][i] = bit of qubit i in the basis index x with cidx(x, j) = c and bit j = 0."""
+    half = 1 << (n - 1)
+    bits = torch.zeros(n, half, n, dtype=torch.float64)
+    for j in range(n):
+        mask = 1 << (n - 1 - j)
+        for c in range(half):
+            x = ((c & ~(mask - 1)) << 1) | (c & (mask - 1))
+            for i in range(n):
+                bits[j, c, i] = 1.0 if x & (1 << (n - 1 - i)) else 0.0
+    return bits
+
+
+class QuantumResidualBlock(nn.Module):
+    """A sweep of residual steps over `targets` (default every qubit, in order).
+
+    theta_j(c) = b_j + sum_i W_ji c_i and phi_j(c) = a_j + sum_i V_ji c_i; V and a
+    exist only with quantum weights (the classical analog has W and b)."""
+
+    def __init__(self, qubits, quantum_weights=True, targets=None, init_std=0.1):
+        super().__init__()
+        if qubits < 1:
+            raise ValueError("QuantumResidualBlock: qubits must be >= 1")
+        self.qubits = qubits
+        self.targets = list(range(qubits)) if not targets else list(targets)
+        for j in self.targets:
+            if not 0 <= j < qubits:
+                raise ValueError("QuantumResidualBlock: target {} out of range".format(j))
+        s = init_std
+        self.W = nn.Parameter(torch.randn(qubits, qubits, dtype=torch.float64) * s)
+        self.b = nn.Parameter(torch.randn(qubits, dtype=torch.float64) * s)
+        if quantum_weights:
+            self.V = nn.Parameter(torch.randn(qubits, qubits, dtype=torch.float64) * s)
+            self.a = nn.Parameter(torch.randn(qubits, dtype=torch.float64) * s)
+        else:
+            self.V = self.a = None
+        # A constant, not saved with the parameters.
+        self._controls = _control_bits(qubits)
+
+    @property
+    def has_quantum_weights(self):
+        return self.V is not None
+
+    def _tables(self, weights, bias):
+        # [n, h, n] @ [n, n, 1] -> [n, h]; column j of controls[j] is zero, so W_jj never enters.
+        controls = self._controls.to(weights.dtype)
+        return torch.bmm(controls, weights.unsqueeze(-1)).squeeze(-1) + bias.unsqueeze(-1)
+
+    def theta_tables(self):
+        return self._tables(self.W, self.b)
+
+    def phi_tables(self):
+        if not self.has_quantum_weights:
+            return self.W.new_zeros(self.qubits, 1 << (self.qubits - 1))
+        return self._tables(self.V, self.a)
+
+    def forward(self, state: RegisterState, step_channel=None) -> RegisterState:
+        # Probability vectors never read phi.
+        phi = None if state.is_distribution else self.phi_tables()
+        return state.sweep(self.theta_tables(), phi, self.targets, step_channel)
+
+
+class AngleEncoder(nn.Module):
+    """theta_enc = A u + beta per data qubit; returns P(qubit = 1) = sin^2(theta_enc / 2)."""
+
+    def __init__(self, features, qubits):
+        super().__init__()
+        self.linear = nn.Linear(features, qubits)
+
+    def forward(self, features):
+        s = torch.sin(self.linear(features) / 2)
+        return s * s
+
+
+def product_distribution(q):
+    """Joint distribution [B, 2^k] of independent bits with P(bit j = 1) = q[:, j], bit 0 most significant."""
+    p = q.new_ones(q.shape[0], 1)
+    for j in range(q.shape[1]):
+        qj = q[:, j].unsqueeze(1)
+        p = torch.stack([p * (1 - qj), p * qj], 2).reshape(q.shape[0], -1)
+    return p
+
+
+class ResidualStack(nn.Module):
+    """Blocks applied in sequence to one copy of the input (a branch)."""
+
+    def __init__(self, qubits, blocks, quantum_weights, init_std):
+        super().__init__()
+        self.blocks = []
+        for l in range(blocks):
+            block = QuantumResidualBlock(qubits, quantum_weights=quantum_weights, init_std=init_std)
+            self.add_module("block{}".format(l), block)
+            self.blocks.append(block)
+
+    def forward(self, state, step_channel=None):
+        for block in self.blocks:
+            state = block(state, step_channel)
+        return state
+
+
+def _make_mlp(width, hidden, layers, out):
+    mods = []
+    for _ in range(layers):
+        mods += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    mods.append(nn.Linear(width, out))
+    return nn.Sequential(*mods)
+
+
+class ReadoutHead(nn.Module):
+    """Readout distributions [B, K, 2^r] -> class logits [B, C]."""
+
+    def __init__(self, config: NetworkConfig):
+        super().__init__()
+        self.config = config
+        if config.readout != "born":
+            width = config.branches * (1 << config.readout_width)
+            layers = config.hidden_layers if config.readout == "mlp" else 0
+            self.mlp = _make_mlp(width, config.hidden, layers, config.classes)
+
+    def forward(self, distributions):
+        if self.config.readout == "born":
+            # Class c is outcome c; outcomes >= C discarded, the rest renormalised,
+            # averaged over the branches.
+            p = distributions.mean(1).narrow(1, 0, self.config.classes).clamp_min(TINY_PROBABILITY)
+            return torch.log(p) - torch.log(p.sum(1, keepdim=True))
+        # Centred features 2^r p - 1 (or log(2^r p)): zero for a uniform readout.
+        outcomes = float(distributions.shape[2])
+        x = distributions.reshape(distributions.shape[0], -1)
+        x = torch.log(x.clamp_min(TINY_PROBABILITY) * outcomes) if self.config.log_readout else x * outcomes - 1
+        return self.mlp(x)
+
+
+class ResidualNetwork(nn.Module):
+    """An angle encoder (with features), K branches of residual blocks and a readout head."""
+
+    default_mode = "quantum"
+
+    def __init__(self, config: NetworkConfig, quantum_weights: bool):
+        super().__init__()
+        config.validate()
+        self.config = config
+        self.quantum_weights = quantum_weights
+        if config.features > 0:
+            self.encoder = AngleEncoder(config.features, config.data_qubits)
+        else:
+            self.encoder = None
+        self.branches = []
+        for k in range(config.branches):
+            stack = ResidualStack(config.qubits, config.blocks, quantum_weights, config.init_std)
+            self.add_module("branch{}".format(k), stack)
+            self.branches.append(stack)
+        self.head = ReadoutHead(config)
+        self.double()
+
+    @property
+    def kind(self):
+        return "hqrn" if self.quantum_weights else "classical"
+
+    @property
+    def real_dtype(self):
+        for p in self.parameters():
+            return p.dtype
+        return torch.float64
+
+    def _check_input(self, x):
+        c = self.config
+        dd = 1 << c.data_qubits
+        if not isinstance(x, torch.Tensor):
+            raise TypeError("network input must be a torch.Tensor, got {}".format(type(x).__name__))
+        if c.features > 0:
+            if x.dim() != 2 or x.shape[1] != c.features or x.is_complex():
+                raise ValueError("network input: expected real features [B, {}], got {} {}".format(
+                    c.features, list(x.shape), x.dtype))
+        else:
+            state = x.dim() == 3 and x.shape[1] == dd and x.shape[2] == dd
+            distribution = x.dim() == 2 and x.shape[1] == dd and not x.is_complex()
+            if not (state or distribution):
+                raise ValueError("network input: expected {}-qubit density matrices [B, {}, {}] or probability "
+                                 "vectors [B, {}], got {} {}".format(c.data_qubits, dd, dd, dd, list(x.shape), x.dtype))
+        if x.shape[0] < 1:
+            raise ValueError("network input: empty batch")
+
+    def initial_state(self, x, representation):
+        """The full register's starting state: encoded features and probability vectors are
+        diagonal states; a data state gets the ancillas in |0>."""
+        self._check_input(x)
+        real = self.real_dtype
+        c = self.config
+        if c.features > 0:
+            p_data = product_distribution(self.encoder(x.to(real) * c.feature_scale))
+            return RegisterState.from_distribution(p_data, c.ancillas, representation)
+        if x.dim() == 3:
+            return RegisterState.from_data_state(x.to(_complex_of(real)), c.ancillas, representation)
+        return RegisterState.from_distribution(x.to(real), c.ancillas, representation)
+
+    def readout_distributions(self, x, mode=None, execution="aware"):
+        """Z distributions of the readout register per branch, [B, K, 2^r], with the readout error."""
+        mode = mode or self.default_mode
+        r = self.config.readout_width
+        start = self.initial_state(x, representation_of(mode, execution))
+        channel = step_kraus(self.config.noise, _complex_of(self.real_dtype))
+        outs = []
+        for branch in self.branches:
+            p = branch(start, channel).probabilities()
+            outs.append(p.reshape(p.shape[0], -1, 1 << r).sum(1))
+        return apply_readout_error(torch.stack(outs, 1), self.config.noise.readout)
+
+    def forward(self, x, mode=None, execution="aware"):
+        """Class logits [B, C]; softmax gives the class probabilities."""
+        return self.head(self.readout_distributions(x, mode, execution))
+
+    def forward_sampled(self, x, shots, generator=None, mode=None, execution="aware"):
+        """Class logits from `shots` sampled outcomes per branch and input."""
+        return self.head(sample_shots(self.readout_distributions(x, mode, execution), shots, generator))
+
+    def predict_proba(self, x, mode=None, execution="aware"):
+        return torch.softmax(self.forward(x, mode, execution), 1)
+
+    def quantum_parameters(self):
+        """V and a of every block (the quantum-only weights)."""
+        return [t for branch in self.branches for block in branch.blocks if block.has_quantum_weights
+                for t in (block.V, block.a)]
+
+    def classical_parameters(self):
+        """W, b, encoder and head: everything a classical analog has."""
+        quantum = {id(t) for t in self.quantum_parameters()}
+        return [p for p in self.parameters() if id(p) not in quantum]
+
+    def set_classical_trainable(self, trainable):
+        """Freezes or unfreezes the classical parameters (quantum-only fine-tuning)."""
+        for p in self.classical_parameters():
+            p.requires_grad_(trainable)
+
+    def set_noise(self, noise):
+        """Evaluates under another noise model; the parameters are untouched."""
+        noise.validate()
+        self.config.noise = noise
+
+
+class HQRN(ResidualNetwork):
+    """The Hybrid Quantum Residual Network: model(x, mode="quantum", execution="aware")."""
+
+    def __init__(self, config: NetworkConfig):
+        super().__init__(config, quantum_weights=True)
+
+
+class ClassicalResNet(ResidualNetwork):
+    """The classical analog: Markov steps on probability vectors, classical weights only."""
+
+    default_mode = "classical"
+
+    def __init__(self, config: NetworkConfig):
+        super().__init__(config, quantum_weights=False)
