@@ -5,7 +5,7 @@ packages=(
   build-essential cmake
   libtorch-dev libeigen3-dev libfmt-dev libgtest-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev zlib1g-dev libssl-dev
-  python3 python3-torch python3-numpy python3-matplotlib python3-venv
+  python3 python3-torch python3-numpy python3-matplotlib python3-venv python3-setuptools python3-wheel
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -74,6 +75,34 @@ void check_trainable(const ResidualNetworkImpl& model, const TrainCommand& cmd, 
         "entanglement, or --data with a state CSV)",
         why));
   }
+}
+
+// The exact readout distributions [B, K, 2^r] (the head's input, readout
+// error included), one row per sample and branch: outcome o is the readout
+// register's basis index, its first qubit the most significant bit.
+void write_readout_csv(const std::string& path, ResidualNetworkImpl& model, const torch::Tensor& x, Mode mode,
+                       Execution execution) {
+  torch::NoGradGuard no_grad;
+  const int64_t outcomes = int64_t{1} << model.config().readout_width();
+  std::ostringstream csv;
+  csv << "sample,branch";
+  for (int64_t o = 0; o < outcomes; ++o) csv << ",p" << o;
+  csv << "\n";
+  constexpr int64_t batch = 256;
+  for (int64_t start = 0; start < x.size(0); start += batch) {
+    const int64_t count = std::min(batch, x.size(0) - start);
+    const auto d =
+        model.readout_distributions(x.narrow(0, start, count), mode, execution).to(torch::kFloat64).contiguous();
+    const auto acc = d.accessor<double, 3>();
+    for (int64_t i = 0; i < count; ++i) {
+      for (int64_t k = 0; k < d.size(1); ++k) {
+        csv << start + i << "," << k;
+        for (int64_t o = 0; o < outcomes; ++o) csv << fmt::format(",{:.17g}", acc[i][k][o]);
+        csv << "\n";
+      }
+    }
+  }
+  data::write_file_atomically(path, csv.str());
 }
 
 }  // namespace
@@ -251,6 +280,7 @@ int run_eval(const EvalCommand& cmd) {
     }
     data::write_file_atomically(cmd.predictions, csv.str());
   }
+  if (!cmd.readout.empty()) write_readout_csv(cmd.readout, *model, x, mode, cmd.execution);
   fmt::print("{}: accuracy {:.4f} on {} samples ({} mode{}){}\n", cmd.model, e.accuracy, e.n, to_string(mode),
              model->config().noise().is_noiseless() ? "" : ", noise " + model->config().noise().to_string(),
              shots_line);

@@ -44,6 +44,7 @@ int run_convert_checkpoint(const std::string& from, const std::string& out);
 
 struct EvalCommand {
   std::string model, data, json, predictions;
+  std::string readout;  // CSV of every branch's exact readout distribution per sample (no shots)
   std::string mode;  // empty: quantum for an HQRN, classical for a classical analog
   Execution execution = Execution::aware;
   bool project_states = false;

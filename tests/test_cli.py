@@ -173,8 +173,8 @@ class HelpTest(unittest.TestCase):
                   "--readout-qubits", "--hidden", "--hidden-layers", "--init-std", "--noise", "--quiet"],
         "translate": ["--from", "--out"],
         "convert-checkpoint": ["--from", "--out"],
-        "eval": ["--model", "--data", "--mode", "--json", "--predictions", "--noise", "--shots", "--shot-seeds",
-                 "--seed"],
+        "eval": ["--model", "--data", "--mode", "--json", "--predictions", "--readout", "--noise", "--shots",
+                 "--shot-seeds", "--seed"],
         "gen-states": ["--family", "--n", "--seed", "--out"],
         "export-qasm": ["--model", "--out"],
         "study noise": ["--out", "--quick", "--seed", "--shot-seeds", "--no-plots"],
@@ -388,6 +388,49 @@ class EntanglementTest(unittest.TestCase):
         run_ok(self, ["--exec", "dense", "eval", "--model", ckpt, "--data", eval_csv, "--predictions", pred_dense])
         _, _, _, p_dense, _ = read_predictions(pred_dense)
         np.testing.assert_allclose(p_dense, p_q, rtol=0, atol=1e-12)
+
+    def test_eval_readout_is_the_heads_input(self):
+        # --readout writes every branch's exact readout distribution per sample; the exported head applied to
+        # them gives --predictions' class probabilities, and both executions write the same numbers.
+        ckpt = entanglement_checkpoint(self)
+        data = path("shared", "ent_test.csv")
+        readout, dense, pred = path("readout", "aware.csv"), path("readout", "dense.csv"), path("readout", "pred.csv")
+        run_ok(self, ["eval", "--model", ckpt, "--data", data, "--readout", readout, "--predictions", pred,
+                      "--shots", "16", "--shot-seeds", "1"])
+        run_ok(self, ["--exec", "dense", "eval", "--model", ckpt, "--data", data, "--readout", dense])
+        prefix = path("readout", "net")
+        run_ok(self, ["export-qasm", "--model", ckpt, "--out", prefix])
+        with open(prefix + "_classical.json") as f:
+            side = json.load(f)
+        config, params = side["config"], side["parameters"]
+        outcomes = 2 ** config["readout_qubits"]
+        tables = []
+        for p in (readout, dense):
+            with open(p) as f:
+                lines = f.read().splitlines()
+            self.assertEqual(lines[0].split(","), ["sample", "branch"] + ["p{}".format(o) for o in range(outcomes)])
+            tables.append(np.array([[float(v) for v in line.split(",")] for line in lines[1:]]))
+        table = tables[0]
+        n, k = 100, config["branches"]
+        self.assertEqual(table.shape, (n * k, 2 + outcomes))
+        np.testing.assert_array_equal(table[:, 0], np.repeat(np.arange(n), k))
+        np.testing.assert_array_equal(table[:, 1], np.tile(np.arange(k), n))
+        dist = table[:, 2:]
+        self.assertGreaterEqual(dist.min(), 0.0)
+        np.testing.assert_allclose(dist.sum(1), 1.0, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(tables[1], table, rtol=0, atol=1e-12)  # exact, whatever the execution or --shots
+        self.assertEqual(config["readout"], "mlp")
+        x = outcomes * dist.reshape(n, k * outcomes) - 1
+        layers = sorted({int(name.split(".")[2]) for name in params if name.startswith("head.mlp.")})
+        for i, layer in enumerate(layers):
+            w, b = (params["head.mlp.{}.{}".format(layer, part)] for part in ("weight", "bias"))
+            x = x @ np.array(w["values"]).reshape(w["shape"]).T + np.array(b["values"])
+            if i + 1 < len(layers):
+                x = np.maximum(x, 0)
+        probs = np.exp(x - x.max(1, keepdims=True))
+        probs /= probs.sum(1, keepdims=True)
+        _, _, _, p_pred, _ = read_predictions(pred)
+        np.testing.assert_allclose(probs, p_pred, rtol=0, atol=1e-9)
 
     def test_export_qasm(self):
         ckpt = entanglement_checkpoint(self)

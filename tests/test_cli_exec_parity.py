@@ -64,7 +64,7 @@ SCENARIOS = [
                                      "--init", "eq.pt", "--freeze-classical", "--epochs", "1", "--quiet",
                                      "--out", "eqf.pt"]),
     ("eval states quantum", ["eval", "--model", "ef.pt", "--data", "{T}", "--json", "e_q.json",
-                             "--predictions", "e_q.csv"]),
+                             "--predictions", "e_q.csv", "--readout", "e_q_readout.csv"]),
     ("eval states classical", ["eval", "--model", "eqf.pt", "--data", "{T}", "--mode", "classical",
                                "--json", "e_c.json", "--predictions", "e_c.csv"]),
     ("export-qasm", ["export-qasm", "--model", "ef.pt", "--out", "prog"]),
@@ -183,6 +183,10 @@ class ExecutionParity(unittest.TestCase):
                 _, pa = read_numeric_csv(os.path.join(folder("aware"), prefix + ".csv"))
                 _, pd = read_numeric_csv(os.path.join(folder("dense"), prefix + ".csv"))
                 np.testing.assert_allclose(pa, pd, rtol=0, atol=TOLERANCE)
+        with self.subTest(readout="e_q_readout.csv"):
+            (ha, ra), (hd, rd) = (read_numeric_csv(os.path.join(folder(e), "e_q_readout.csv")) for e in EXECUTIONS)
+            self.assertEqual(ha, hd)
+            np.testing.assert_allclose(ra, rd, rtol=0, atol=TOLERANCE)
         for name in sorted(os.listdir(folder("aware"))):
             if name.startswith("prog") or name == "g.csv":
                 with self.subTest(file=name):

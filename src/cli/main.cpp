@@ -117,6 +117,8 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--mode", eval.mode, "quantum | classical (default: the model's own)");
   eval_cmd->add_option("--json", eval.json, "Write accuracy, n, loss and the task's metrics as JSON");
   eval_cmd->add_option("--predictions", eval.predictions, "Write label, prediction and class probabilities as CSV");
+  eval_cmd->add_option("--readout", eval.readout,
+                       "Write each branch's readout distribution (Z outcomes of the readout register) per sample as CSV");
   eval_cmd->add_option("--noise", eval.noise,
                        "Evaluate under this noise model instead of the checkpoint's (e.g. depolarizing=0.01,readout=0.02; "
                        "none: noiseless)");
