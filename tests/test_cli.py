@@ -15,7 +15,6 @@ a minute on two cores.
 import csv
 import gzip
 import hashlib
-import io
 import json
 import os
 import re
@@ -28,6 +27,8 @@ import unittest
 import zlib
 
 import numpy as np
+
+import python_test_support as support
 
 HQRN = None  # path of the binary (argv[1])
 WORK = None  # the run's temporary directory
@@ -933,39 +934,6 @@ class NoiseTest(unittest.TestCase):
 # ----------------------------------------------------------------------------
 
 
-class CountingResult(unittest.TextTestResult):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.passed = 0
-        self.failed_tests = set()
-
-    def startTest(self, test):
-        self._started = time.time()
-        super().startTest(test)
-
-    def stopTest(self, test):
-        super().stopTest(test)
-        self.stream.write("    ({:.1f} s)\n".format(time.time() - self._started))
-        self.stream.flush()
-
-    def addSubTest(self, test, subtest, err):
-        super().addSubTest(test, subtest, err)
-        if err is not None:
-            self.failed_tests.add(test.id())
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self.failed_tests.add(test.id())
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self.failed_tests.add(test.id())
-
-    def addSuccess(self, test):
-        super().addSuccess(test)
-        self.passed += 1
-
-
 def main():
     global HQRN, WORK
     if len(sys.argv) < 2:
@@ -978,21 +946,10 @@ def main():
         print("0 passed, 1 failed")
         return 1
     start = time.time()
-    loader = unittest.TestLoader()
-    suite = unittest.TestSuite()
-    for case in (HelpTest, GenStatesTest, DigitsPipelineTest, EntanglementTest, BadInputTest, ResumeTest,
-                 DeterminismTest, DemoTest, NoiseTest):
-        suite.addTests(loader.loadTestsFromTestCase(case))
     with tempfile.TemporaryDirectory(prefix="hqrn_cli_test_") as tmp:
         WORK = tmp
-        runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=CountingResult)
-        result = runner.run(suite)
-    passed = result.testsRun - len(result.failed_tests) - len(result.skipped)
-    failed = len(result.failed_tests) + len(result.unexpectedSuccesses)
-    print("time: {:.1f} s".format(time.time() - start))
-    print("{} passed, {} failed".format(passed, failed))
-    return 1 if failed else 0
-
+        return support.run_suite((HelpTest, GenStatesTest, DigitsPipelineTest, EntanglementTest, BadInputTest,
+                                  ResumeTest, DeterminismTest, DemoTest, NoiseTest), start)
 
 if __name__ == "__main__":
     sys.exit(main())

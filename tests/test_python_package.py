@@ -70,6 +70,16 @@ def data_for(checkpoint_name):
     return gen_states(family, LIMIT, 11)
 
 
+def trained_checkpoint(kind):
+    """A checkpoint `hqrn train` writes after one epoch (with Adam's state), made once."""
+    out = work("trained_{}.safetensors".format(kind))
+    if not os.path.exists(out):
+        proc = run([HQRN, "train", "--task", "entanglement", "--model", kind, "--data", gen_states("random", 300, 1),
+                    "--epochs", "1", "--ancillas", "1", "--branches", "2", "--quiet", "--out", out])
+        assert proc.returncode == 0, proc.stderr
+    return out
+
+
 def reference(model_path, data, mode, execution, limit):
     """C++ probabilities and gradients: {name: tensor}."""
     out = work("reference.safetensors")
@@ -163,12 +173,8 @@ class CheckpointTest(unittest.TestCase):
             self.assertEqual(json.loads(fa.metadata["config"]), json.loads(fb.metadata["config"]))
 
     def test_python_reads_what_train_writes(self):
-        train = gen_states("random", 300, 1)
         for kind in ("classical", "hqrn"):
-            out = work("trained_{}.safetensors".format(kind))
-            proc = run([HQRN, "train", "--task", "entanglement", "--model", kind, "--data", train, "--epochs", "1",
-                        "--ancillas", "1", "--branches", "2", "--quiet", "--out", out])
-            self.assertEqual(proc.returncode, 0, proc.stderr)
+            out = trained_checkpoint(kind)
             model = hqrn.load(out)
             self.assertIsInstance(model, hqrn.HQRN if kind == "hqrn" else hqrn.ClassicalResNet)
             self.assertEqual(model.config.ancillas, 1)
@@ -181,18 +187,14 @@ class CheckpointTest(unittest.TestCase):
 
     def test_the_configuration_has_the_fields_cpp_writes(self):
         # A field added in C++ (models/config.h) must be added in python/hqrn/config.py too.
-        out = work("trained_hqrn.safetensors")
-        if not os.path.exists(out):
-            self.test_python_reads_what_train_writes()
+        out = trained_checkpoint("hqrn")
         cpp = json.loads(safetensors_format.read_file(out).metadata["config"])
         python = json.loads(hqrn.NetworkConfig().to_json())
         self.assertEqual(sorted(cpp), sorted(python))
         self.assertEqual(json.loads(hqrn.load(out).config.to_json()), cpp)
 
     def test_translation_matches_the_cli(self):
-        classical_path = work("trained_classical.safetensors")
-        if not os.path.exists(classical_path):
-            self.test_python_reads_what_train_writes()
+        classical_path = trained_checkpoint("classical")
         cli_path = work("translated_by_cli.safetensors")
         proc = run([HQRN, "translate", "--from", classical_path, "--out", cli_path])
         self.assertEqual(proc.returncode, 0, proc.stderr)

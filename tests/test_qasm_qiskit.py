@@ -24,12 +24,13 @@ The last line is 'N passed, N failed'; exits non-zero on failure.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
+
+import python_test_support as support
 
 # Every package the environment holds, pinned: the three named in the issue
 # and what they pulled in on Python 3.11 x86_64 (all wheels).
@@ -49,67 +50,20 @@ PINS = [
     "typing-extensions==4.16.0",
     "tzdata==2026.6",
 ]
-MARKER = "hqrn-qiskit-venv.json"
-
-# pip's words for a registry it could not reach.
-NETWORK_ERRORS = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution",
-                  "Name or service not known", "Max retries exceeded", "ConnectTimeoutError", "ReadTimeoutError",
-                  "Network is unreachable", "Connection refused", "ProxyError", "SSLError", "timed out",
-                  "No matching distribution found", "Could not fetch URL")
-
 TOLERANCE = 1e-9
 
 
 def fail(message):
-    print("test_qasm_qiskit: " + message, file=sys.stderr)
-    print("0 passed, 1 failed")
-    sys.stdout.flush()
-    sys.exit(1)
+    support.fail("test_qasm_qiskit", message)
 
 
 # ----------------------------------------------------------------------------
 # Outside the environment: make it (or reuse it), then run this file in it.
 
 
-def marker_text():
-    return json.dumps({"python": sys.version.split()[0], "pins": PINS}, indent=1) + "\n"
-
-
 def ensure_venv(venv):
-    python = os.path.join(venv, "bin", "python")
-    marker = os.path.join(venv, MARKER)
-    try:
-        with open(marker) as f:
-            if f.read() == marker_text() and os.access(python, os.X_OK):
-                print("reusing the Qiskit environment in " + venv)
-                return python
-    except OSError:
-        pass
-    start = time.time()
-    print("making the Qiskit environment in " + venv)
-    shutil.rmtree(venv, ignore_errors=True)
-    proc = subprocess.run([sys.executable, "-m", "venv", venv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True)
-    if proc.returncode != 0:
-        fail("'{} -m venv {}' failed (on Debian it needs the package python3-venv):\n{}".format(
-            sys.executable, venv, proc.stdout[-2000:]))
-    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--only-binary=:all:",
-           "--timeout", "30", "--retries", "2"]
-    proc = subprocess.run(pip + PINS, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-    if proc.returncode != 0:
-        tail = proc.stdout[-3000:]
-        if any(word in proc.stdout for word in NETWORK_ERRORS):
-            fail("PyPI could not be reached, so the pinned Qiskit packages ({}) could not be installed and the "
-                 "OpenQASM 3 interop test cannot run. pip said:\n{}".format(", ".join(PINS[:3]), tail))
-        fail("pip could not install the pinned Qiskit packages from PyPI:\n" + tail)
-    proc = subprocess.run([python, "-c", "import qiskit, qiskit_aer, qiskit_qasm3_import, qiskit.qasm3"],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
-    if proc.returncode != 0:
-        fail("the installed Qiskit packages do not import:\n" + proc.stdout[-3000:])
-    with open(marker, "w") as f:  # last: an interrupted install has no marker and is redone
-        f.write(marker_text())
-    print("installed {} in {:.0f} s".format(", ".join(PINS), time.time() - start))
-    return python
+    return support.ensure_venv(venv, PINS, ("qiskit", "qiskit_aer", "qiskit_qasm3_import", "qiskit.qasm3"),
+                               "test_qasm_qiskit", pip_options=("--only-binary=:all:",))
 
 
 # ----------------------------------------------------------------------------
@@ -386,39 +340,13 @@ class QiskitInteropTest(unittest.TestCase):
                 self.check_network(name, flags)
 
 
-class CountingResult(unittest.TextTestResult):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.failed_tests = set()
-
-    def addSubTest(self, test, subtest, err):
-        super().addSubTest(test, subtest, err)
-        if err is not None:
-            self.failed_tests.add(test.id())
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self.failed_tests.add(test.id())
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self.failed_tests.add(test.id())
-
-
 def in_venv_main(hqrn):
     global HQRN, WORK
     HQRN = hqrn
     start = time.time()
-    suite = unittest.TestLoader().loadTestsFromTestCase(QiskitInteropTest)
     with tempfile.TemporaryDirectory(prefix="hqrn_qasm_qiskit_") as tmp:
         WORK = tmp
-        result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=CountingResult).run(suite)
-    passed = result.testsRun - len(result.failed_tests) - len(result.skipped)
-    failed = len(result.failed_tests) + len(result.unexpectedSuccesses)
-    print("time: {:.1f} s".format(time.time() - start))
-    print("{} passed, {} failed".format(passed, failed))
-    return 1 if failed else 0
-
+        return support.run_suite((QiskitInteropTest,), start)
 
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--in-venv":

@@ -34,7 +34,9 @@ import tempfile
 import time
 import unittest
 
-REQUIREMENTS = ("safetensors", "numpy")
+import python_test_support as support
+
+REQUIREMENTS = ("safetensors==0.8.0", "numpy==2.4.6")
 # Set before re-running this file with the environment's python, so that a
 # python that is not the environment's is noticed instead of re-run forever.
 IN_VENV_MARK = "HQRN_INTEROP_VENV"
@@ -49,54 +51,12 @@ DATA = {}  # "states" / "digits" -> an evaluation file of that format
 
 
 # ----------------------------------------------------------------------------
-# The virtual environment (run by the system's python)
-
-
-def venv_python(venv_dir):
-    return os.path.join(venv_dir, "bin", "python")
-
-
-def quiet_ok(args):
-    return subprocess.run(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
-
-
-def prepare_venv(venv_dir):
-    """Creates or completes the environment; returns an error message, or None."""
-    python = venv_python(venv_dir)
-    if os.path.exists(python) and quiet_ok([python, "-c", "import numpy, safetensors.numpy"]):
-        return None
-    if not (os.path.exists(python) and quiet_ok([python, "-m", "pip", "--version"])):
-        # Rebuilt only when it is one (left by an interrupted run): --clear
-        # would empty any other folder given by mistake.
-        if os.path.isdir(venv_dir) and os.listdir(venv_dir) and \
-                not os.path.exists(os.path.join(venv_dir, "pyvenv.cfg")):
-            return "{} exists and is not a virtual environment; give another folder".format(venv_dir)
-        proc = subprocess.run([sys.executable, "-m", "venv", "--clear", venv_dir], stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True)
-        if proc.returncode != 0:
-            return ("cannot create the virtual environment {} with {} -m venv (on Debian it needs python3-venv: "
-                    "scripts/install-deps.sh installs it):\n{}".format(venv_dir, sys.executable, proc.stdout[-2000:]))
-    try:
-        proc = subprocess.run([python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                               "--timeout", "30", "--retries", "2", "--quiet"] + list(REQUIREMENTS),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=540)
-        output, failed = proc.stdout, proc.returncode != 0
-    except subprocess.TimeoutExpired as e:
-        output, failed = str(e.output or "") + "\n(pip ran for 540 s)", True
-    if failed or not quiet_ok([python, "-c", "import numpy, safetensors.numpy"]):
-        return ("cannot install {} from PyPI into {}: PyPI could not be reached or refused the request, and this "
-                "test needs it. pip said:\n{}".format(" and ".join(REQUIREMENTS), venv_dir, output[-3000:]))
-    return None
+# The virtual environment (made by the system's python, then this file runs in it)
 
 
 def enter_venv(venv_dir):
     """Re-runs this file with the environment's python (returns only on failure)."""
-    error = prepare_venv(venv_dir)
-    if error is not None:
-        print("error: " + error, file=sys.stderr)
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    python = venv_python(venv_dir)
+    python = support.ensure_venv(venv_dir, REQUIREMENTS, ("numpy", "safetensors.numpy"), "test_safetensors_interop")
     sys.stdout.flush()
     os.execve(python, [python, os.path.abspath(__file__)] + sys.argv[1:], dict(os.environ, **{IN_VENV_MARK: "1"}))
 
@@ -400,34 +360,6 @@ class HostileFilesTest(unittest.TestCase):
                 self.assertNotIn("accuracy", proc.stdout, describe(proc))
 
 
-class CountingResult(unittest.TextTestResult):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.failed_tests = set()
-
-    def startTest(self, test):
-        self._started = time.time()
-        super().startTest(test)
-
-    def stopTest(self, test):
-        super().stopTest(test)
-        self.stream.write("    ({:.1f} s)\n".format(time.time() - self._started))
-        self.stream.flush()
-
-    def addSubTest(self, test, subtest, err):
-        super().addSubTest(test, subtest, err)
-        if err is not None:
-            self.failed_tests.add(test.id())
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self.failed_tests.add(test.id())
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self.failed_tests.add(test.id())
-
-
 ENTANGLEMENT_ARGS = []
 
 
@@ -456,18 +388,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="hqrn_interop_test_") as tmp:
         WORK = tmp
         ENTANGLEMENT_ARGS = make_fixtures()
-        loader = unittest.TestLoader()
-        suite = unittest.TestSuite()
-        for case in (ReadByPythonTest, WrittenByPythonTest, HostileFilesTest):
-            suite.addTests(loader.loadTestsFromTestCase(case))
-        runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=CountingResult)
-        result = runner.run(suite)
-    passed = result.testsRun - len(result.failed_tests) - len(result.skipped)
-    failed = len(result.failed_tests) + len(result.unexpectedSuccesses)
-    print("time: {:.1f} s".format(time.time() - start))
-    print("{} passed, {} failed".format(passed, failed))
-    return 1 if failed else 0
-
+        return support.run_suite((ReadByPythonTest, WrittenByPythonTest, HostileFilesTest), start)
 
 if __name__ == "__main__":
     sys.exit(main())

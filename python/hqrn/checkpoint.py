@@ -4,6 +4,7 @@ dtype and data_sha256 (src/checkpoint.h). Files written here are read by the
 hqrn CLI and the other way round; files from others are read with the strict
 checks of safetensors_format and the C++ loader."""
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -161,8 +162,9 @@ def load_classical(hqrn_model: ResidualNetwork, classical: ResidualNetwork, zero
     problems = []
     mine = hqrn_model.config
     theirs = classical.config
-    for field in ("data_qubits", "ancillas", "features", "feature_scale", "blocks", "branches", "classes",
-                  "readout", "readout_qubits", "hidden", "hidden_layers", "log_readout", "noise"):
+    # Every field but init_std: same names and shapes are not enough (feature_scale,
+    # the register split, the noise change what the weights compute).
+    for field in (f.name for f in dataclasses.fields(mine) if f.name != "init_std"):
         if getattr(mine, field) != getattr(theirs, field):
             problems.append("config field '{}' is {} in the checkpoint but {} in the HQRN".format(
                 field, getattr(theirs, field), getattr(mine, field)))

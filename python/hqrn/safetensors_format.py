@@ -9,7 +9,7 @@ from typing import Dict, List, Tuple
 
 MAX_HEADER_BYTES = 16 << 20
 MAX_RANK = 64
-# Top object (0) > tensor entry (1) > shape or offsets array (2) > numbers (3).
+# Containers: top object (1) > tensor entry or __metadata__ (2) > shape or offsets list (3).
 MAX_DEPTH = 3
 DTYPE_SIZES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U64": 8,
                "U32": 4, "U16": 2, "U8": 1, "BOOL": 1}
@@ -46,14 +46,6 @@ class File:
         return self.data[info.begin:info.end]
 
 
-def _depth(value, level=0):
-    if isinstance(value, dict):
-        return max([level] + [_depth(v, level + 1) for v in value.values()])
-    if isinstance(value, list):
-        return max([level] + [_depth(v, level + 1) for v in value])
-    return level
-
-
 def _parse_header(text, source):
     def fail(problem):
         raise SafetensorsError("{}: {}".format(source, problem))
@@ -73,8 +65,9 @@ def _parse_header(text, source):
         decoded = text.decode("utf-8")
     except UnicodeDecodeError as e:
         fail("safetensors header is not valid UTF-8 JSON ({})".format(e))
-    # Nesting beyond what the format needs is refused before parsing deeply.
-    level = deepest = 0
+    # Nesting beyond what the format needs (top object > entry > shape list) is
+    # refused before parsing, so the parser never recurses deeply.
+    level = 0
     in_string = escaped = False
     for ch in decoded:
         if in_string:
@@ -88,19 +81,16 @@ def _parse_header(text, source):
             in_string = True
         elif ch in "[{":
             level += 1
-            deepest = max(deepest, level)
-            if deepest > MAX_DEPTH + 1:
+            if level > MAX_DEPTH:
                 fail("safetensors header nests deeper than {} levels".format(MAX_DEPTH))
         elif ch in "]}":
             level -= 1
     try:
         header = json.loads(decoded, object_pairs_hook=no_duplicates, parse_constant=no_constants)
-    except (ValueError, RecursionError) as e:
+    except ValueError as e:
         if isinstance(e, SafetensorsError):
             raise
         fail("safetensors header is not valid UTF-8 JSON ({})".format(e))
-    if _depth(header) > MAX_DEPTH:
-        fail("safetensors header nests deeper than {} levels".format(MAX_DEPTH))
     return header
 
 
