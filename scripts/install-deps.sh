@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake
   libtorch-dev libeigen3-dev libfmt-dev libgtest-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev zlib1g-dev libssl-dev
+  libcli11-dev nlohmann-json3-dev zlib1g-dev libssl-dev libgloo-dev
   python3 python3-torch python3-numpy python3-matplotlib python3-venv python3-setuptools python3-wheel
 )
 missing=()

@@ -1,5 +1,6 @@
 #include "src/commands.h"
 
+#include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -11,6 +12,9 @@
 
 #include "models/noise.h"
 #include "src/checkpoint.h"
+#include "src/clock.h"
+#include "src/distributed/group.h"
+#include "src/safetensors.h"
 #include "src/legacy_checkpoint.h"
 #include "src/circuit_export.h"
 #include "src/data/csv.h"
@@ -130,6 +134,15 @@ void write_history_csv(const std::string& path, const TrainProgress& progress) {
   data::write_file_atomically(path, text);
 }
 
+namespace {
+// SHA-256 of a tensor's values, for the ranks' same-data check.
+std::string tensor_digest(const torch::Tensor& t) {
+  const auto c = t.contiguous();
+  return safetensors::sha256_hex(
+      std::string_view(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel() * c.element_size())));
+}
+}  // namespace
+
 int run_train(const TrainCommand& cmd) {
   if (cmd.out.empty()) throw std::invalid_argument("train: --out is required");
   if (cmd.model != "hqrn" && cmd.model != "classical") {
@@ -191,18 +204,56 @@ int run_train(const TrainCommand& cmd) {
   } else {
     trainable.parameters = model->parameters();
   }
-  trainable.save = [&](const TrainingState& state) { save_checkpoint(*model, cmd.out, state); };
+  // Data parallel when a launcher started this process (torchrun, the Slurm wrapper).
+  std::unique_ptr<distributed::Group> group;
+  TrainOptions options = cmd.options;
+  if (const auto env = distributed::read_launch_environment([](const char* name) { return std::getenv(name); })) {
+    group = std::make_unique<distributed::Group>(*env, std::chrono::milliseconds(cmd.distributed_timeout_ms));
+    // Every rank must train the same network on the same data with the same options.
+    // The parameters' digest covers the initialisation and, when resuming, the checkpoint each rank read.
+    std::string parameters_digest;
+    for (const auto& p : model->parameters()) parameters_digest += tensor_digest(p.detach());
+    group->require_same(
+        "configuration, data and starting point",
+        fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", model->config().to_json(), cmd.model, to_string(mode),
+                    tensor_digest(task.x_train), tensor_digest(task.y_train),
+                    task.x_test.defined() ? tensor_digest(task.x_test) + tensor_digest(task.y_test) : "-",
+                    safetensors::sha256_hex(parameters_digest), start.epochs_done, options.seed(),
+                    options.batch_size(), options.epochs(), options.learning_rate(), options.cosine_schedule(),
+                    cmd.freeze_classical));
+    options.group(group.get()).show_progress(options.show_progress() && env->rank == 0);
+    fmt::print(stderr, "rank {} of {}: data parallel, {} intra-op threads\n", env->rank, env->world_size,
+               at::get_num_threads());
+  }
+  const bool writes_checkpoints = !group || group->rank() == 0;
+  trainable.save = [&](const TrainingState& state) {
+    if (!writes_checkpoints) return;
+    // The history beside the checkpoint after every epoch: an interrupted run keeps both.
+    save_checkpoint(*model, cmd.out, state);
+    write_history_csv(cmd.out + ".history.csv", TrainProgress::from_json(state.json));
+  };
   if (resuming) trainable.restore = [&](torch::optim::Optimizer& opt) { restore_optimizer(cmd.out, *model, opt); };
 
-  fmt::print(stderr, "training {} ({} mode) on {} samples: {}\n", cmd.model, to_string(mode), task.x_train.size(0),
-             model->config().summary());
-  const auto result = train(trainable, task.x_train, task.y_train, task.x_test, task.y_test, cmd.options, start);
-  write_history_csv(cmd.out + ".history.csv", result.progress);
+  if (writes_checkpoints) {
+    fmt::print(stderr, "training {} ({} mode) on {} samples: {}\n", cmd.model, to_string(mode),
+               task.x_train.size(0), model->config().summary());
+  }
+  const auto train_start = Clock::now();
+  const double collectives_before = group ? group->collective_seconds() : 0;
+  const auto result = train(trainable, task.x_train, task.y_train, task.x_test, task.y_test, options, start);
+  if (group) {
+    // Time in collectives includes waiting for the slowest rank.
+    const double seconds = seconds_since(train_start);
+    const double in_collectives = group->collective_seconds() - collectives_before;
+    fmt::print(stderr, "rank {}: {:.3f} s of {:.3f} s of training in collectives ({:.1f}%)\n", group->rank(),
+               in_collectives, seconds, 100 * in_collectives / std::max(seconds, 1e-9));
+  }
   if (!result.finished) {
     fmt::print(stderr, "error: {}\n", result.message);
     return 3;
   }
-  if (result.progress.history.empty()) save_checkpoint(*model, cmd.out, TrainingState{result.progress.to_json()});
+  if (!writes_checkpoints) return 0;
+  if (result.progress.history.empty()) trainable.save(TrainingState{result.progress.to_json()});
   const auto& last = result.progress.history.empty() ? EpochRecord{} : result.progress.history.back();
   fmt::print("saved {} (train accuracy {:.2f}%{})\n", cmd.out, 100 * last.train_accuracy,
              last.test_accuracy >= 0 ? fmt::format(", test accuracy {:.2f}%", 100 * last.test_accuracy) : "");

@@ -33,6 +33,9 @@ struct TrainCommand {
   Execution execution = Execution::aware;
   std::string out;
   bool resume = false;
+  // Data parallel: how long a collective waits for the other ranks before
+  // this rank stops with a message.
+  int64_t distributed_timeout_ms = 60000;
   ConfigOverrides shape;
   TrainOptions options;
 };

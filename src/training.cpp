@@ -1,5 +1,7 @@
 #include "src/training.h"
 
+#include "src/distributed/group.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -70,6 +72,23 @@ double epoch_learning_rate(const TrainOptions& o, int64_t epoch) {
   return o.learning_rate() * (0.05 + 0.95 * 0.5 * (1 + std::cos(M_PI * t)));
 }
 
+// Under a group each rank evaluates its shard of the test set and the correct
+// counts are summed: every rank gets the single-process accuracy.
+double test_accuracy(const Trainable& trainable, const torch::Tensor& x, const torch::Tensor& y,
+                     distributed::Group* group) {
+  if (!group) return evaluate(trainable.logits, x, y).accuracy;
+  const auto [begin, end] = distributed::shard_of_batch(x.size(0), group->rank(), group->world_size());
+  double correct = 0;
+  if (end > begin) {
+    const auto shard_y = y.narrow(0, begin, end - begin);
+    correct = static_cast<double>(
+        evaluate(trainable.logits, x.narrow(0, begin, end - begin), shard_y).predictions.eq(shard_y).sum().item<int64_t>());
+  }
+  std::vector<torch::Tensor> total{torch::tensor({correct}, torch::kFloat64)};
+  group->all_reduce_sum(total);
+  return total[0].item<double>() / static_cast<double>(x.size(0));
+}
+
 }  // namespace
 
 std::string TrainProgress::to_json() const {
@@ -131,14 +150,42 @@ TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Ten
     double loss_sum = 0;
     int64_t correct = 0, seen = 0;
     for (int64_t batch = 0; batch < batches; ++batch) {
-      const auto idx = order.narrow(0, batch * options.batch_size(),
-                                    std::min(options.batch_size(), n - batch * options.batch_size()));
-      const auto xb = x.index_select(0, idx);
-      const auto yb = y.index_select(0, idx);
+      const auto global_idx = order.narrow(0, batch * options.batch_size(),
+                                           std::min(options.batch_size(), n - batch * options.batch_size()));
+      distributed::Group* group = options.group();
+      const auto rows = global_idx.size(0);
+      const auto [shard_begin, shard_end] =
+          group ? distributed::shard_of_batch(rows, group->rank(), group->world_size()) : std::pair<int64_t, int64_t>{0, rows};
+      const auto idx = global_idx.narrow(0, shard_begin, shard_end - shard_begin);
       optimizer.zero_grad();
-      const auto logits = trainable.logits(xb);
-      const auto loss = trainable.loss ? trainable.loss(logits, yb) : torch::nn::functional::cross_entropy(logits, yb);
-      const double loss_value = loss.item<double>();
+      // Each rank's loss is its shard's share of the global batch's mean, so the
+      // summed gradients are the single-process ones (up to summation order).
+      torch::Tensor logits, loss;
+      double shard_mean = 0;
+      int64_t shard_correct = 0;
+      if (idx.size(0) > 0) {
+        const auto xb = x.index_select(0, idx);
+        const auto yb = y.index_select(0, idx);
+        logits = trainable.logits(xb);
+        loss = trainable.loss ? trainable.loss(logits, yb) : torch::nn::functional::cross_entropy(logits, yb);
+        shard_mean = loss.item<double>();
+        shard_correct = logits.argmax(1).eq(yb).sum().item<int64_t>();
+      }
+      if (loss.defined() && !loss.requires_grad()) {
+        // Only reached when no trainable parameter enters the forward pass.
+        throw std::invalid_argument(options.label() + ": none of the trainable parameters affects the loss "
+                                    "(nothing to train)");
+      }
+      if (loss.defined()) (loss * (static_cast<double>(idx.size(0)) / static_cast<double>(rows))).backward();
+      double loss_value = shard_mean;
+      int64_t batch_correct = shard_correct;
+      if (group) {
+        auto totals = torch::tensor({shard_mean * static_cast<double>(idx.size(0)), static_cast<double>(shard_correct)}, torch::kFloat64);
+        group->sum_gradients(trainable.parameters, {totals});
+        loss_value = totals[0].item<double>() / static_cast<double>(rows);
+        batch_correct = static_cast<int64_t>(totals[1].item<double>());
+      }
+      // Checked before the step (on every rank alike): the parameters stay those of the last good batch.
       if (!std::isfinite(loss_value)) {
         result.finished = false;
         result.message = fmt::format("{}: loss became {} in epoch {} (batch {}); stopped, keeping the checkpoint of "
@@ -147,16 +194,10 @@ TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Ten
         if (options.show_progress()) std::fprintf(stderr, "\n");
         return result;
       }
-      if (!loss.requires_grad()) {
-        // Only reached when no trainable parameter enters the forward pass.
-        throw std::invalid_argument(options.label() + ": none of the trainable parameters affects the loss "
-                                    "(nothing to train)");
-      }
-      loss.backward();
       optimizer.step();
-      loss_sum += loss_value * static_cast<double>(idx.size(0));
-      correct += logits.argmax(1).eq(yb).sum().item<int64_t>();
-      seen += idx.size(0);
+      loss_sum += loss_value * static_cast<double>(rows);
+      correct += batch_correct;
+      seen += rows;
       const double done = static_cast<double>(epoch - 1 - first_epoch) + static_cast<double>(batch + 1) / batches;
       const double eta = seconds_since(run_start) / done * static_cast<double>(options.epochs() - first_epoch) -
                          seconds_since(run_start);
@@ -164,7 +205,7 @@ TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Ten
                       loss_sum / seen, static_cast<double>(correct) / seen, eta);
     }
     EpochRecord record{epoch, loss_sum / n, static_cast<double>(correct) / n, -1, 0};
-    if (x_test.defined()) record.test_accuracy = evaluate(trainable.logits, x_test, y_test).accuracy;
+    if (x_test.defined()) record.test_accuracy = test_accuracy(trainable, x_test, y_test, options.group());
     record.seconds = seconds_since(epoch_start);
     result.progress.history.push_back(record);
     result.progress.epochs_done = epoch;

@@ -12,6 +12,12 @@
 
 #include "src/checkpoint.h"
 
+namespace hqrn::distributed {
+class Group;
+// A named pointer type: TORCH_ARG spells `const T&`, which must not bind the const to the Group.
+using GroupHandle = Group*;
+}  // namespace hqrn::distributed
+
 namespace hqrn {
 
 struct TrainOptions {
@@ -24,6 +30,9 @@ struct TrainOptions {
   TORCH_ARG(uint64_t, seed) = 0;
   TORCH_ARG(std::string, label) = "train";  // names the run in progress lines
   TORCH_ARG(bool, show_progress) = true;
+  // Data parallel: each rank takes its shard of every global batch and the
+  // gradients are summed before each step (nullptr: one process).
+  TORCH_ARG(distributed::GroupHandle, group) = nullptr;
 };
 
 struct EpochRecord {

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
+#include <thread>
 
 #include "src/commands.h"
 #include "src/demo.h"
+#include "src/distributed/launch.h"
 #include "src/noise_study.h"
 #include "src/threads.h"
 
@@ -81,6 +84,10 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--mode", mode, "HQRN simulation: quantum | classical")->capture_default_str();
   train_cmd->add_option("--out", train.out, "Checkpoint to write")->required();
   train_cmd->add_flag("--resume", train.resume, "Continue from --out if it exists (same seed: same result)");
+  train_cmd->add_option("--dist-timeout-ms", train.distributed_timeout_ms,
+                        "Under a launcher (torchrun): how long to wait for the other ranks before stopping")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1000}, int64_t{3600000}));
   train_cmd->add_flag("--project-states", train.data.check.project,
                       "Map states that are not density matrices (beyond 1e-8) to the nearest one instead of failing");
   train_cmd->add_option("--epochs", epochs, "Epochs")->capture_default_str()->check(kNonNegative);
@@ -172,6 +179,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
+    // Under a launcher the node's cores are shared by the ranks on it.
+    if (threads == 0 && *train_cmd) {
+      if (const auto env = hqrn::distributed::read_launch_environment([](const char* name) { return std::getenv(name); })) {
+        threads = static_cast<int>(hqrn::distributed::default_threads_per_rank(
+            *env, static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()))));
+      }
+    }
     hqrn::set_thread_count(threads);
     demo.execution = train.execution = eval.execution = study.execution = hqrn::parse_execution(execution);
     if (*demo_cmd) {
