@@ -19,22 +19,17 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from python_test_support import free_port, rank_environment  # noqa: E402  (standard library only)
 EPOCHS = 2
 # The default network (2 qubits: per-operation overhead dominates) and one with
 # 4 ancillas (6 qubits, 64x64 states: the kernels' arithmetic counts).
 NETWORKS = {"default": [], "4 ancillas": ["--ancillas", "4"]}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_once(hqrn, data, network, batch, ranks, out):
@@ -81,8 +76,7 @@ def all_reduce_microseconds(probe, count):
     """Rank 0's mean time per all-reduce of `count` doubles between two ranks on loopback."""
     port = free_port()
     procs = [subprocess.Popen([probe, "latency", str(count)], stdout=subprocess.PIPE, universal_newlines=True,
-                              env=dict(os.environ, RANK=str(r), WORLD_SIZE="2", LOCAL_RANK=str(r), LOCAL_WORLD_SIZE="2",
-                                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)))
+                              env=rank_environment(r, 2, port))
              for r in range(2)]
     outputs = [p.communicate()[0] for p in procs]
     return float(re.search(r"doubles: ([\d.]+) us", outputs[0]).group(1))

@@ -10,6 +10,7 @@ in the PyPI virtual environments, which have no torch):
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -50,6 +51,19 @@ class CountingResult(unittest.TextTestResult):
     def addError(self, test, err):
         super().addError(test, err)
         self.failed_tests.add(test.id())
+
+
+def free_port():
+    """A TCP port free on the loopback interface now (for a rendezvous)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rank_environment(rank, world, port, **extra):
+    """The environment torchrun would give `rank` of `world` ranks on this machine."""
+    return dict(os.environ, RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world),
+                MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), **extra)
 
 
 def run_suite(cases, started=None):

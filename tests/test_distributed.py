@@ -1,14 +1,17 @@
-"""Two ranks of the distributed group (tests/distributed_probe.cpp) on loopback.
+"""Data-parallel runs on loopback: the c10d/Gloo group (tests/distributed_probe.cpp),
+hqrn train with two and three ranks (by hand, torchrun, the Slurm wrapper)
+against one process, killed ranks and --resume, and the Python DDP example.
 
 Usage: test_distributed.py PROBE_BINARY HQRN_BINARY
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import unittest
+
+from python_test_support import free_port, rank_environment
 
 PROBE = os.path.abspath(sys.argv.pop(1))
 HQRN = os.path.abspath(sys.argv.pop(1))
@@ -16,19 +19,11 @@ SOURCE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(HQRN), "..", "python"))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def launch(args_per_rank, timeout_ms=20000, binary=PROBE):
     port = free_port()
     procs = []
     for rank, args in enumerate(args_per_rank):
-        env = dict(os.environ, RANK=str(rank), WORLD_SIZE=str(len(args_per_rank)), LOCAL_RANK=str(rank),
-                   LOCAL_WORLD_SIZE=str(len(args_per_rank)), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
-                   PROBE_TIMEOUT_MS=str(timeout_ms))
+        env = rank_environment(rank, len(args_per_rank), port, PROBE_TIMEOUT_MS=str(timeout_ms))
         procs.append(subprocess.Popen([binary] + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       universal_newlines=True))
     start = time.time()
@@ -180,8 +175,7 @@ class TrainTest(SameRunCase, Runs):
             port = free_port()
             procs = [subprocess.Popen([HQRN] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       universal_newlines=True,
-                                      env=dict(os.environ, RANK=str(r), WORLD_SIZE="2", LOCAL_RANK=str(r),
-                                               LOCAL_WORLD_SIZE="2", MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port)))
+                                      env=rank_environment(r, 2, port))
                      for r in range(2)]
             deadline = time.time() + 120
             while not os.path.exists(out) and time.time() < deadline:
