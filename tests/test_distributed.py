@@ -6,6 +6,7 @@ Usage: test_distributed.py PROBE_BINARY HQRN_BINARY
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -63,6 +64,21 @@ class GroupTest(unittest.TestCase):
                               universal_newlines=True, timeout=60)
         self.assertEqual(proc.returncode, 3)
         self.assertIn("WORLD_SIZE", proc.stderr)
+
+
+def torchrun(args, env=None, timeout=300):
+    """torchrun with two local ranks (Debian's 1.13 needs --redirects 1 --tee 1 on Python 3.11).
+    In a session of its own: on a timeout the workers are killed with it, not left behind."""
+    command = ["torchrun", "--nproc_per_node", "2", "--master_port", str(free_port()), "--redirects", "1", "--tee", "1"]
+    proc = subprocess.Popen(command + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            universal_newlines=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        raise AssertionError("torchrun did not finish in {} s:\n{}".format(timeout, out[-3000:]))
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out)
 
 
 def history(path):
@@ -136,9 +152,7 @@ class TrainTest(SameRunCase, Runs):
         self.assertIn("in collectives", results[0][1])
         # The same under torchrun (Debian's 1.13 needs --redirects 1 --tee 1 on Python 3.11).
         run = os.path.join(self.dir, "torchrun.safetensors")
-        proc = subprocess.run(["torchrun", "--nproc_per_node", "2", "--master_port", str(free_port()), "--no_python",
-                               "--redirects", "1", "--tee", "1", HQRN] + self.train_args(run),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+        proc = torchrun(["--no_python", HQRN] + self.train_args(run))
         self.assertEqual(proc.returncode, 0, proc.stdout[-3000:])
         self.assertSameRun(single, run)
 
@@ -260,9 +274,7 @@ class PythonDDPTest(unittest.TestCase):
         subprocess.run([sys.executable, example] + args + ["--out", one], check=True, env=env,
                        stdout=subprocess.DEVNULL, timeout=300)
         two = os.path.join(Runs.dir, "ddp-two.safetensors")
-        proc = subprocess.run(["torchrun", "--nproc_per_node", "2", "--master_port", str(free_port()), "--redirects",
-                               "1", "--tee", "1", example] + args + ["--out", two], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=300)
+        proc = torchrun([example] + args + ["--out", two], env=env)
         self.assertEqual(proc.returncode, 0, proc.stdout[-3000:])
         self.assertIn("saved {} (2 ranks)".format(two), proc.stdout)
         self.assertLess(max_parameter_difference(one, two), 1e-10)

@@ -16,6 +16,7 @@ Without torchrun it runs as one process. Rank 0 writes the checkpoint, which
 """
 
 import argparse
+import datetime
 import os
 
 import torch
@@ -54,7 +55,9 @@ def main():
 
     launched = "RANK" in os.environ
     if launched:
-        dist.init_process_group("gloo")  # torchrun's MASTER_ADDR/PORT, RANK, WORLD_SIZE
+        # torchrun's MASTER_ADDR/PORT, RANK, WORLD_SIZE; a rank that stops makes the
+        # others fail within a minute instead of Gloo's default half hour.
+        dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
     rank, world = (dist.get_rank(), dist.get_world_size()) if launched else (0, 1)
     local_ranks = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_ranks))
@@ -91,6 +94,11 @@ def main():
         hqrn.save(model, args.out)
         print("saved {} ({} ranks)".format(args.out, world), flush=True)
     if launched:
+        # Wait until no rank has communication in flight, then drop DDP before the
+        # group: torch 1.13 can deadlock when DDP's reducer tears down the Gloo
+        # group while one of its callbacks still waits for the GIL.
+        dist.barrier()
+        del trained
         dist.destroy_process_group()
 
 
