@@ -13,6 +13,10 @@ namespace {
 // Floor for probabilities under a logarithm; far below any probability a
 // trained network reports, and representable in float32.
 constexpr double kTinyProbability = 1e-30;
+// Branches run side by side (K times fewer operator calls, K times the
+// memory at once) while K dense copies of the batch stay within this many
+// entries: small registers, where per-call overhead dominates a step.
+constexpr int64_t kSideBySideMaxEntries = int64_t{1} << 22;
 }  // namespace
 
 std::string to_string(Mode mode) { return mode == Mode::quantum ? "quantum" : "classical"; }
@@ -89,6 +93,16 @@ torch::Tensor ReadoutHeadImpl::forward(const torch::Tensor& distributions) {
   return mlp->forward(x);
 }
 
+// Dense execution keeps one branch at a time: qrb_sweep saves one state per
+// block only with shared tables, and it is the reference path for large
+// registers.
+bool ResidualNetworkImpl::run_side_by_side(const RegisterState& start) const {
+  if (config_.branches() < 2 || start.representation() == Representation::dense) return false;
+  // Entries of K dense copies bound what any aware intermediate can hold.
+  const int64_t d = int64_t{1} << config_.qubits();
+  return config_.branches() * start.values().size(0) * d * d <= kSideBySideMaxEntries;
+}
+
 ResidualNetworkImpl::ResidualNetworkImpl(const NetworkConfig& config, bool quantum_weights)
     : config_(config), quantum_weights_(quantum_weights) {
   config_.validate();
@@ -145,13 +159,26 @@ torch::Tensor ResidualNetworkImpl::readout_distributions(const torch::Tensor& in
   const auto start = initial_state(input, representation_of(mode, execution));
   // One Kraus set for all the channels of a step, built once per forward.
   const auto step_channel = step_kraus(config_.noise(), c10::toComplexType(real_dtype()));
-  std::vector<torch::Tensor> outs;
-  for (auto& branch : branches) {
+  const int64_t batch = start.values().size(0), outcomes = int64_t{1} << r;
+  torch::Tensor distributions;  // [B, K, 2^r]
+  if (run_side_by_side(start)) {
+    auto state = start.repeated(config_.branches());
+    for (size_t l = 0; l < static_cast<size_t>(config_.blocks()); ++l) {
+      std::vector<const QuantumResidualBlockImpl*> blocks;
+      for (const auto& branch : branches) blocks.push_back(branch->blocks[l].get());
+      state = QuantumResidualBlockImpl::forward_side_by_side(blocks, state, step_channel);
+    }
     // Z distribution of the whole register, marginalised onto the last r qubits.
-    const auto p = branch->forward(start, step_channel).probabilities();
-    outs.push_back(p.reshape({p.size(0), -1, int64_t{1} << r}).sum(1));
+    distributions = state.probabilities().reshape({config_.branches(), batch, -1, outcomes}).sum(2).transpose(0, 1);
+  } else {
+    std::vector<torch::Tensor> outs;
+    for (auto& branch : branches) {
+      const auto p = branch->forward(start, step_channel).probabilities();
+      outs.push_back(p.reshape({batch, -1, outcomes}).sum(1));
+    }
+    distributions = torch::stack(outs, 1);
   }
-  return apply_readout_error(torch::stack(outs, 1), config_.noise().readout);
+  return apply_readout_error(distributions, config_.noise().readout);
 }
 
 torch::Tensor ResidualNetworkImpl::forward(const torch::Tensor& input, Mode mode, Execution execution) {

@@ -110,6 +110,8 @@ class ResidualNetworkImpl : public torch::nn::Module {
 
  private:
   torch::Tensor check_input(const torch::Tensor& input) const;
+  // Whether the branches run side by side as one batch (forward_side_by_side).
+  bool run_side_by_side(const RegisterState& start) const;
   NetworkConfig config_;
   bool quantum_weights_;
 };

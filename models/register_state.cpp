@@ -140,7 +140,8 @@ RegisterState RegisterState::step(const torch::Tensor& theta, const torch::Tenso
 RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tensor& phi,
                                    const std::vector<int64_t>& targets, const torch::Tensor& step_channel) const {
   const bool noisy = step_channel.defined();
-  if (representation_ == Representation::dense && !noisy) {
+  // qrb_sweep takes shared tables [n, 2^(n-1)]; per-sample ones [n, B, 2^(n-1)] run step by step.
+  if (representation_ == Representation::dense && !noisy && theta.dim() == 2) {
     return with_values(hqrn::qrb_sweep(values_, theta, phi, targets));
   }
   RegisterState state = *this;
@@ -156,6 +157,13 @@ RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tens
     for (int64_t q = 0; q < qubits_; ++q) state = state.apply_channel(step_channel, {q});
   }
   return state;
+}
+
+RegisterState RegisterState::repeated(int64_t copies) const {
+  require(copies >= 1, "RegisterState: copies must be >= 1, got ", copies);
+  std::vector<int64_t> times(static_cast<size_t>(values_.dim()), 1);
+  times[0] = copies;
+  return with_values(values_.repeat(times));
 }
 
 RegisterState RegisterState::apply_channel(const torch::Tensor& kraus, const std::vector<int64_t>& targets) const {

@@ -40,9 +40,11 @@ class RegisterState {
   // S_target with angle tables theta, phi [2^(n-1)] (a Markov step on
   // probability vectors, where phi has no effect).
   RegisterState step(const torch::Tensor& theta, const torch::Tensor& phi, int64_t target) const;
-  // S_j for j in targets, in order, with tables theta[j], phi[j] ([n, 2^(n-1)];
-  // phi may be undefined for a probability vector, which never reads it).
-  // Dense states use hqrn::qrb_sweep, which saves one state per sweep for backward.
+  // S_j for j in targets, in order, with tables theta[j], phi[j] ([n, 2^(n-1)],
+  // or [n, B, 2^(n-1)] per sample; phi may be undefined for a probability
+  // vector, which never reads it).
+  // Dense states with shared tables use hqrn::qrb_sweep, which saves one state
+  // per sweep for backward.
   // With a step channel (single-qubit Kraus operators [m, 2, 2], see
   // hqrn::step_kraus), every step is followed by the channel on every qubit,
   // qubit 0 first: Delta_j(N(U rho U^dagger)) = N(Delta_j(U rho U^dagger)),
@@ -57,6 +59,9 @@ class RegisterState {
   // probability vector gets the channel's classical image,
   // p'(x') = sum_x T[x', x] p(x), T[x', x] = sum_m |K_m[x', x]|^2.
   RegisterState apply_channel(const torch::Tensor& kraus, const std::vector<int64_t>& targets) const;
+
+  // `copies` copies of the batch one after the other: [copies B, ...].
+  RegisterState repeated(int64_t copies) const;
 
   // Z distribution of the whole register, [B, 2^n], in basis-index order.
   torch::Tensor probabilities() const;

@@ -49,9 +49,10 @@ QuantumResidualBlockImpl::QuantumResidualBlockImpl(const ResidualBlockOptions& o
 }
 
 torch::Tensor QuantumResidualBlockImpl::tables(const torch::Tensor& weights, const torch::Tensor& bias) const {
-  // [n, h, n] @ [n, n, 1] -> [n, h]; column j of controls_[j] is zero, so W_jj never enters.
+  // [n, h, n] @ [..., n, n, 1] -> [..., n, h]; column j of controls_[j] is
+  // zero, so W_jj never enters.
   const auto controls = controls_.to(weights.scalar_type());
-  return torch::bmm(controls, weights.unsqueeze(-1)).squeeze(-1) + bias.unsqueeze(-1);
+  return torch::matmul(controls, weights.unsqueeze(-1)).squeeze(-1) + bias.unsqueeze(-1);
 }
 
 torch::Tensor QuantumResidualBlockImpl::theta_tables() const { return tables(W, b); }
@@ -68,6 +69,43 @@ RegisterState QuantumResidualBlockImpl::forward(const RegisterState& state, cons
   // Probability vectors never read phi: skip building its tables.
   return state.sweep(theta_tables(), state.is_distribution() ? torch::Tensor() : phi_tables(), targets_,
                      step_channel);
+}
+
+RegisterState QuantumResidualBlockImpl::forward_side_by_side(const std::vector<const QuantumResidualBlockImpl*>& blocks,
+                                                            const RegisterState& state,
+                                                            const torch::Tensor& step_channel) {
+  require(!blocks.empty(), "QuantumResidualBlock: no blocks to run side by side");
+  const auto& first = *blocks.front();
+  const auto branches = static_cast<int64_t>(blocks.size());
+  const int64_t rows = state.values().size(0);
+  require(rows % branches == 0, "QuantumResidualBlock: ", rows, " rows do not split into ", branches, " branches");
+  std::vector<torch::Tensor> w, b, v, a;
+  for (const auto* block : blocks) {
+    require(block->options_.qubits() == first.options_.qubits() && block->targets_ == first.targets_ &&
+                block->has_quantum_weights() == first.has_quantum_weights(),
+            "QuantumResidualBlock: blocks run side by side must have one shape and one target order");
+    w.push_back(block->W);
+    b.push_back(block->b);
+    if (block->has_quantum_weights()) {
+      v.push_back(block->V);
+      a.push_back(block->a);
+    }
+  }
+  // [K, n, h] -> [n, K B, h]: row k B + b of step j's table is branch k's.
+  const auto per_row = [&](const torch::Tensor& tables) {
+    const auto sizes = tables.sizes();
+    return tables.unsqueeze(2)
+        .expand({sizes[0], sizes[1], rows / branches, sizes[2]})
+        .transpose(0, 1)
+        .reshape({sizes[1], rows, sizes[2]});
+  };
+  const auto theta = per_row(first.tables(torch::stack(w), torch::stack(b)));
+  torch::Tensor phi;
+  if (!state.is_distribution()) {
+    phi = first.has_quantum_weights() ? per_row(first.tables(torch::stack(v), torch::stack(a)))
+                                      : torch::zeros_like(theta);
+  }
+  return state.sweep(theta, phi, first.targets_, step_channel);
 }
 
 }  // namespace hqrn

@@ -38,12 +38,22 @@ class QuantumResidualBlockImpl : public torch::nn::Module {
   torch::Tensor phi_tables() const;
 
   const std::vector<int64_t>& targets() const { return targets_; }
+
+  // The same block of K branches on a state that holds the branches' copies
+  // of a batch side by side (branch-major: sample b of branch k is row
+  // k B + b): each branch's tables are broadcast over its rows, so every step
+  // is one operator call for all branches instead of one per branch. The
+  // numbers are the K separate forwards'. The blocks must have one shape and
+  // one target order.
+  static RegisterState forward_side_by_side(const std::vector<const QuantumResidualBlockImpl*>& blocks,
+                                            const RegisterState& state, const torch::Tensor& step_channel = {});
   bool has_quantum_weights() const { return V.defined(); }
 
   torch::Tensor W, b;  // classical weights: [n, n] (diagonal unused), [n]
   torch::Tensor V, a;  // quantum-only weights, same shapes
 
  private:
+  // theta_j(c) from weights [..., n, n] and bias [..., n]: [..., n, 2^(n-1)].
   torch::Tensor tables(const torch::Tensor& weights, const torch::Tensor& bias) const;
 
   ResidualBlockOptions options_;

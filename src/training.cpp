@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "src/clock.h"
+#include "src/fused_adam.h"
 #include "src/data/random.h"
 
 namespace hqrn {
@@ -129,7 +130,7 @@ TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Ten
               "training options: epochs >= 0, batch_size >= 1 and learning_rate > 0 are required");
   TORCH_CHECK(!trainable.parameters.empty(), "training: nothing to train (no parameters selected)");
 
-  torch::optim::Adam optimizer(trainable.parameters, torch::optim::AdamOptions(options.learning_rate()));
+  FusedAdam optimizer(trainable.parameters, torch::optim::AdamOptions(options.learning_rate()));
   if (trainable.restore) trainable.restore(optimizer);
 
   TrainResult result{std::move(start), true, ""};

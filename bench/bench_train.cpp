@@ -1,0 +1,142 @@
+// Section 5: where one training step's time goes. The default entanglement
+// network (experiment "entanglement": 2 data qubits, 10 branches, MLP readout)
+// on a batch of random two-qubit states: one step (zero_grad, forward,
+// cross-entropy, backward, Adam), and one evaluation forward without autograd.
+//
+// Besides the time, each benchmark reports `ops_share`: the fraction of the
+// time spent inside HQRN's operators (torch.ops.hqrn, forward and backward
+// kernels with their validation), measured by a RecordFunction observer over
+// separate iterations (the observer slows every operator call a little, so
+// the timed iterations run without it), and `states_per_s`.
+#include <ATen/record_function.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "bench/bench.h"
+#include "src/data/entanglement.h"
+#include "src/experiments/experiment.h"
+#include "src/fused_adam.h"
+
+namespace hqrn::bench {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Nanoseconds spent in outermost hqrn:: operator calls on this thread (an
+// hqrn op's autograd wrapper calls its CPU kernel through the dispatcher
+// again; only the outer call counts).
+thread_local int64_t g_op_depth = 0;
+thread_local int64_t g_op_nanoseconds = 0;
+thread_local SteadyClock::time_point g_op_start;
+
+bool is_hqrn_op(const at::RecordFunction& fn) { return std::strncmp(fn.name(), "hqrn::", 6) == 0; }
+
+std::unique_ptr<at::ObserverContext> on_op_start(const at::RecordFunction& fn) {
+  if (is_hqrn_op(fn) && g_op_depth++ == 0) g_op_start = SteadyClock::now();
+  return nullptr;
+}
+
+void on_op_end(const at::RecordFunction& fn, at::ObserverContext*) {
+  if (is_hqrn_op(fn) && --g_op_depth == 0) {
+    g_op_nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - g_op_start).count();
+  }
+}
+
+// The share of `work`'s time inside hqrn:: operators, over `repeats` calls.
+// The observer is thread-local: the autograd engine runs a CPU backward on
+// the calling thread, and the kernels' parallel regions sit inside the
+// outermost call, so their time is counted once.
+template <typename Work>
+double hqrn_op_share(const Work& work, int repeats) {
+  const auto handle = at::addThreadLocalCallback(at::RecordFunctionCallback(on_op_start, on_op_end));
+  g_op_nanoseconds = 0;
+  const auto start = SteadyClock::now();
+  for (int i = 0; i < repeats; ++i) work();
+  const auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count();
+  at::removeCallback(handle);
+  return static_cast<double>(g_op_nanoseconds) / static_cast<double>(total);
+}
+
+struct EntanglementBatch {
+  hqrn::HQRN net;
+  torch::Tensor x, y;
+};
+
+EntanglementBatch entanglement_batch(int64_t batch) {
+  const auto states = hqrn::data::generate_states(hqrn::data::parse_family("random"), batch, 1);
+  const TaskData task{states.states, states.labels, {}, {}, 2};
+  return {hqrn::HQRN(hqrn::find_experiment("entanglement").network(task)), states.states, states.labels};
+}
+
+void report(benchmark::State& state, int64_t batch, double share) {
+  state.counters["batch"] = static_cast<double>(batch);
+  state.counters["states_per_s"] =
+      benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["ops_share"] = share;
+}
+
+// One training step as hqrn::train makes it (src/training.cpp). Also
+// reports the step's phases as shares of it: forward (with the loss),
+// backward, and the optimizer (zero_grad and Adam's update).
+void bm_train_step(benchmark::State& state, int64_t batch, hqrn::Execution execution) {
+  auto b = entanglement_batch(batch);
+  hqrn::FusedAdam optimizer(b.net->parameters(), torch::optim::AdamOptions(1e-3));
+  double phase[3] = {0, 0, 0};
+  const auto step = [&](bool timed) {
+    const auto t0 = SteadyClock::now();
+    optimizer.zero_grad();
+    const auto loss =
+        torch::nn::functional::cross_entropy(b.net->forward(b.x, hqrn::Mode::quantum, execution), b.y);
+    const auto t1 = SteadyClock::now();
+    loss.backward();
+    const auto t2 = SteadyClock::now();
+    optimizer.step();
+    const auto t3 = SteadyClock::now();
+    if (timed) {
+      phase[0] += std::chrono::duration<double>(t1 - t0).count();
+      phase[1] += std::chrono::duration<double>(t2 - t1).count();
+      phase[2] += std::chrono::duration<double>(t3 - t2).count();
+    }
+    benchmark::DoNotOptimize(loss);
+  };
+  step(false);
+  for (auto _ : state) step(false);
+  for (int i = 0; i < 20; ++i) step(true);
+  const double total = phase[0] + phase[1] + phase[2];
+  state.counters["forward_share"] = phase[0] / total;
+  state.counters["backward_share"] = phase[1] / total;
+  state.counters["optimizer_share"] = phase[2] / total;
+  report(state, batch, hqrn_op_share([&] { step(false); }, 20));
+}
+
+// Evaluation: the forward pass alone, without autograd.
+void bm_eval(benchmark::State& state, int64_t batch, hqrn::Execution execution) {
+  auto b = entanglement_batch(batch);
+  torch::NoGradGuard no_grad;
+  const auto forward = [&] { benchmark::DoNotOptimize(b.net->forward(b.x, hqrn::Mode::quantum, execution)); };
+  forward();
+  for (auto _ : state) forward();
+  report(state, batch, hqrn_op_share(forward, 20));
+}
+
+}  // namespace
+
+void register_train_benchmarks() {
+  for (const auto execution : {hqrn::Execution::aware, hqrn::Execution::dense}) {
+    const std::string e = execution == hqrn::Execution::aware ? "aware" : "dense";
+    for (const int64_t batch : {64, 256}) {
+      benchmark::RegisterBenchmark(fmt::format("train_step/{}/batch:{}", e, batch).c_str(), bm_train_step, batch,
+                                   execution)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(fmt::format("eval/{}/batch:{}", e, batch).c_str(), bm_eval, batch, execution)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
+}  // namespace hqrn::bench

@@ -1,0 +1,112 @@
+#include "src/fused_adam.h"
+
+#include <ATen/Dispatch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <initializer_list>
+
+namespace hqrn {
+
+namespace {
+
+bool fusable_group(const torch::optim::OptimizerParamGroup& group) {
+  const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
+  return !o.amsgrad() && o.weight_decay() == 0;
+}
+
+bool fusable_tensor(const torch::Tensor& t, const torch::Tensor& like) {
+  return t.device().is_cpu() && t.layout() == torch::kStrided && t.is_contiguous() &&
+         t.scalar_type() == like.scalar_type() && t.sizes() == like.sizes();
+}
+
+bool fusable_param(const torch::Tensor& p) {
+  const auto& g = p.grad();
+  return !g.defined() || (p.device().is_cpu() && p.is_contiguous() && !p.is_complex() &&
+                          (p.scalar_type() == torch::kFloat64 || p.scalar_type() == torch::kFloat32) &&
+                          fusable_tensor(g, p));
+}
+
+// The update of torch::optim::Adam (amsgrad off, no weight decay), element by element:
+// m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps).
+template <typename real_t>
+void adam_update(real_t* p, const real_t* g, real_t* m, real_t* v, int64_t n, double beta1, double beta2,
+                 double eps, double step_size, double bias_correction2_sqrt) {
+  const auto b1 = static_cast<real_t>(beta1), b2 = static_cast<real_t>(beta2);
+  const auto a1 = static_cast<real_t>(1 - beta1), a2 = static_cast<real_t>(1 - beta2);
+  const auto e = static_cast<real_t>(eps), s = static_cast<real_t>(step_size);
+  const auto c2 = static_cast<real_t>(bias_correction2_sqrt);
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] = b1 * m[i] + a1 * g[i];
+    v[i] = b2 * v[i] + a2 * g[i] * g[i];
+    p[i] -= s * (m[i] / (std::sqrt(v[i]) / c2 + e));
+  }
+}
+
+}  // namespace
+
+torch::Tensor FusedAdam::step(LossClosure closure) {
+  bool fusable = !closure;
+  for (const auto& group : param_groups_) {
+    fusable = fusable && fusable_group(group);
+    for (const auto& p : group.params()) fusable = fusable && fusable_param(p);
+  }
+  if (!fusable) return torch::optim::Adam::step(std::move(closure));
+
+  torch::NoGradGuard no_grad;
+  for (auto& group : param_groups_) {
+    const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
+    const auto [beta1, beta2] = o.betas();
+    for (auto& p : group.params()) {
+      const auto& g = p.grad();
+      if (!g.defined()) continue;
+      auto& slot = state_[c10::guts::to_string(p.unsafeGetTensorImpl())];
+      if (!slot) {
+        auto fresh = std::make_unique<torch::optim::AdamParamState>();
+        fresh->step(0);
+        fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+        fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Contiguous));
+        slot = std::move(fresh);
+      }
+      auto& s = static_cast<torch::optim::AdamParamState&>(*slot);
+      // A restored state is LibTorch's to shape; make it one this loop can walk.
+      if (!fusable_tensor(s.exp_avg(), p)) s.exp_avg(s.exp_avg().to(p.options()).contiguous().reshape(p.sizes()));
+      if (!fusable_tensor(s.exp_avg_sq(), p)) {
+        s.exp_avg_sq(s.exp_avg_sq().to(p.options()).contiguous().reshape(p.sizes()));
+      }
+      s.step(s.step() + 1);
+      const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(s.step()));
+      const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(s.step()));
+      AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "FusedAdam::step", [&] {
+        adam_update<scalar_t>(p.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), s.exp_avg().data_ptr<scalar_t>(),
+                              s.exp_avg_sq().data_ptr<scalar_t>(), p.numel(), beta1, beta2, o.eps(),
+                              o.lr() / bias_correction1, std::sqrt(bias_correction2));
+      });
+      // Written in place, as the in-place ops of torch::optim::Adam would (autograd's checks see it).
+      for (const torch::Tensor* t : std::initializer_list<const torch::Tensor*>{&p, &s.exp_avg(), &s.exp_avg_sq()}) {
+        t->unsafeGetTensorImpl()->bump_version();
+      }
+    }
+  }
+  return {};
+}
+
+void FusedAdam::zero_grad() {
+  for (auto& group : param_groups_) {
+    for (auto& p : group.params()) {
+      auto& g = p.mutable_grad();
+      if (!g.defined()) continue;
+      if (g.device().is_cpu() && g.is_contiguous() && !g.requires_grad() && !g.is_complex() &&
+          (g.scalar_type() == torch::kFloat64 || g.scalar_type() == torch::kFloat32)) {
+        std::memset(g.data_ptr(), 0, static_cast<size_t>(g.numel()) * g.element_size());
+        g.unsafeGetTensorImpl()->bump_version();  // as zero_() would
+      } else {
+        g.detach_();
+        g.zero_();
+      }
+    }
+  }
+}
+
+}  // namespace hqrn

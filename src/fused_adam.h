@@ -1,0 +1,29 @@
+// Adam with one pass over each parameter's memory per step. LibTorch's Adam
+// makes about six operator calls per parameter tensor (each a dispatch, a
+// TensorIterator and an allocation); for the small networks trained here
+// (tens of tensors, a few thousand numbers) that overhead was a quarter of a
+// training step. Same update, same state objects (torch::optim::AdamParamState,
+// so checkpoints save and restore it as LibTorch's), same options; what it
+// does not fuse (amsgrad, weight decay, closures, other dtypes or layouts)
+// runs through torch::optim::Adam::step unchanged.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace hqrn {
+
+class FusedAdam : public torch::optim::Adam {
+ public:
+  FusedAdam(std::vector<torch::Tensor> params, torch::optim::AdamOptions options)
+      : torch::optim::Adam(std::move(params), options) {}
+
+  torch::Tensor step(LossClosure closure = nullptr) override;
+
+  // Optimizer::zero_grad (LibTorch 1.13: gradients are zeroed, not freed),
+  // writing the zeros directly for contiguous gradients.
+  void zero_grad();
+};
+
+}  // namespace hqrn
