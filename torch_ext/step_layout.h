@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "qubit_index.h"
@@ -30,7 +31,37 @@ struct StepLayout {
   std::vector<int64_t> ctrl, in_row[2], out_row[2];
   // Per column pair q: column offset for bit 0/1.
   std::vector<int64_t> in_col[2], out_col[2];
+  // Column pairs come in runs of this many (a power of two, or 1) along which
+  // every column offset and the control configuration grow by one: the
+  // kernels' vectorised loops walk a run as consecutive memory (set by
+  // with_column_runs).
+  int64_t column_run = 1;
 };
+
+// Sets l.column_run to the longest run of column pairs (a power of two
+// dividing `pairs`) along which in_col, out_col and, in every group, ctrl
+// all advance by exactly one.
+inline StepLayout with_column_runs(StepLayout l) {
+  const auto advances = [&](int64_t run) {
+    for (int64_t q = 0; q < l.pairs; ++q) {
+      if (q % run == 0) continue;
+      for (int bit = 0; bit < 2; ++bit) {
+        if (l.in_col[bit][q] != l.in_col[bit][q - 1] + 1 || l.out_col[bit][q] != l.out_col[bit][q - 1] + 1) {
+          return false;
+        }
+      }
+      for (int64_t g = 0; g < l.groups; ++g) {
+        if (l.ctrl[g * l.pairs + q] != l.ctrl[g * l.pairs + q - 1] + 1) return false;
+      }
+    }
+    return true;
+  };
+  l.column_run = 1;
+  while (l.column_run * 2 <= l.pairs && l.pairs % (l.column_run * 2) == 0 && advances(l.column_run * 2)) {
+    l.column_run *= 2;
+  }
+  return l;
+}
 
 // The dense layout: one group, rows = columns = basis indices; the output
 // occupies the same places as the input.
@@ -52,7 +83,7 @@ inline StepLayout dense_layout(int64_t n, int64_t target) {
     l.out_row[bit] = l.in_row[bit];
     l.out_col[bit] = l.in_col[bit];
   }
-  return l;
+  return with_column_runs(std::move(l));
 }
 
 // Position of qubit q in the ascending list `qubits` as a bit mask of an
@@ -131,7 +162,7 @@ inline StepLayout aware_layout(int64_t n, int64_t target, const std::vector<int6
       l.out_col[bit] = l.in_col[bit];
     }
   }
-  return l;
+  return with_column_runs(std::move(l));
 }
 
 }  // namespace
