@@ -17,6 +17,16 @@ constexpr double kTinyProbability = 1e-30;
 // memory at once) while K dense copies of the batch stay within this many
 // entries: small registers, where per-call overhead dominates a step.
 constexpr int64_t kSideBySideMaxEntries = int64_t{1} << 22;
+// Z distributions of whole registers [R, 2^n], marginalised onto the last
+// r qubits: [R, 2^r]. Without a marginal (r = n) it is a view: a sum over a
+// dimension of one on the strided probability view costs tens of
+// microseconds, more than the rest of the readout.
+torch::Tensor readout_marginal(const torch::Tensor& probabilities, int64_t outcomes) {
+  const int64_t rows = probabilities.size(0);
+  if (probabilities.size(1) == outcomes) return probabilities;
+  return probabilities.reshape({rows, -1, outcomes}).sum(1);
+}
+
 }  // namespace
 
 std::string to_string(Mode mode) { return mode == Mode::quantum ? "quantum" : "classical"; }
@@ -168,13 +178,12 @@ torch::Tensor ResidualNetworkImpl::readout_distributions(const torch::Tensor& in
       for (const auto& branch : branches) blocks.push_back(branch->blocks[l].get());
       state = QuantumResidualBlockImpl::forward_side_by_side(blocks, state, step_channel);
     }
-    // Z distribution of the whole register, marginalised onto the last r qubits.
-    distributions = state.probabilities().reshape({config_.branches(), batch, -1, outcomes}).sum(2).transpose(0, 1);
+    distributions = readout_marginal(state.probabilities(), outcomes).reshape({config_.branches(), batch, outcomes})
+                        .transpose(0, 1);
   } else {
     std::vector<torch::Tensor> outs;
     for (auto& branch : branches) {
-      const auto p = branch->forward(start, step_channel).probabilities();
-      outs.push_back(p.reshape({batch, -1, outcomes}).sum(1));
+      outs.push_back(readout_marginal(branch->forward(start, step_channel).probabilities(), outcomes));
     }
     distributions = torch::stack(outs, 1);
   }

@@ -144,10 +144,23 @@ RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tens
   if (representation_ == Representation::dense && !noisy && theta.dim() == 2) {
     return with_values(hqrn::qrb_sweep(values_, theta, phi, targets));
   }
+  // One unbind per table instead of a select per step: one autograd node
+  // each, where a select's backward writes a whole zero table per step.
+  const auto per_qubit = [&](const torch::Tensor& tables, const char* name) {
+    if (!tables.defined()) return std::vector<torch::Tensor>{};
+    require(tables.dim() >= 1 && tables.size(0) == qubits_, "RegisterState: ", name, " must hold one table per qubit (",
+            qubits_, "), got ", tables.sizes());
+    return tables.unbind(0);
+  };
+  const auto thetas = per_qubit(theta, "theta");
+  const auto phis = per_qubit(phi, "phi");
   RegisterState state = *this;
   for (const auto j : targets) {
     require(j >= 0 && j < qubits_, "RegisterState: target ", j, " out of range for ", qubits_, " qubits");
-    state = state.step(theta[j], state.is_distribution() ? torch::Tensor() : phi[j], j);
+    require(!thetas.empty(), "RegisterState: theta is undefined");
+    const bool reads_phi = !state.is_distribution();
+    require(!reads_phi || !phis.empty(), "RegisterState: phi is undefined");
+    state = state.step(thetas[static_cast<size_t>(j)], reads_phi ? phis[static_cast<size_t>(j)] : torch::Tensor(), j);
     if (!noisy) continue;
     // The spec places the channels between the rotation and the measurement;
     // applying them after the fused step gives the same state, because every

@@ -45,24 +45,24 @@ QuantumResidualBlockImpl::QuantumResidualBlockImpl(const ResidualBlockOptions& o
     V = register_parameter("V", torch::randn({n, n}, torch::kFloat64) * s);
     a = register_parameter("a", torch::randn({n}, torch::kFloat64) * s);
   }
-  controls_ = control_bits(n);
+  controls_ = control_bits(n).transpose(1, 2).contiguous();
 }
 
 torch::Tensor QuantumResidualBlockImpl::tables(const torch::Tensor& weights, const torch::Tensor& bias) const {
-  // [n, h, n] @ [..., n, n, 1] -> [..., n, h]; column j of controls_[j] is
-  // zero, so W_jj never enters.
+  // One batched product over the qubits j: [n, R, n] @ [n, n, h] -> [n, R, h];
+  // row j of controls_[j] is zero, so W_jj never enters.
   const auto controls = controls_.to(weights.scalar_type());
-  return torch::matmul(controls, weights.unsqueeze(-1)).squeeze(-1) + bias.unsqueeze(-1);
+  return torch::bmm(weights.transpose(0, 1), controls) + bias.t().unsqueeze(-1);
 }
 
-torch::Tensor QuantumResidualBlockImpl::theta_tables() const { return tables(W, b); }
+torch::Tensor QuantumResidualBlockImpl::theta_tables() const { return tables(W.unsqueeze(0), b.unsqueeze(0)).squeeze(1); }
 
 torch::Tensor QuantumResidualBlockImpl::phi_tables() const {
   if (!has_quantum_weights()) {
     const int64_t n = options_.qubits();
     return torch::zeros({n, int64_t{1} << (n - 1)}, W.options());
   }
-  return tables(V, a);
+  return tables(V.unsqueeze(0), a.unsqueeze(0)).squeeze(1);
 }
 
 RegisterState QuantumResidualBlockImpl::forward(const RegisterState& state, const torch::Tensor& step_channel) const {
@@ -79,32 +79,36 @@ RegisterState QuantumResidualBlockImpl::forward_side_by_side(const std::vector<c
   const auto branches = static_cast<int64_t>(blocks.size());
   const int64_t rows = state.values().size(0);
   require(rows % branches == 0, "QuantumResidualBlock: ", rows, " rows do not split into ", branches, " branches");
-  std::vector<torch::Tensor> w, b, v, a;
+  const bool reads_phi = !state.is_distribution();
+  const bool quantum = first.has_quantum_weights();
+  // theta's weights for every branch, then phi's: one stack each for weights
+  // and biases, one product for all the tables.
+  std::vector<torch::Tensor> weights, biases;
   for (const auto* block : blocks) {
     require(block->options_.qubits() == first.options_.qubits() && block->targets_ == first.targets_ &&
-                block->has_quantum_weights() == first.has_quantum_weights(),
+                block->has_quantum_weights() == quantum,
             "QuantumResidualBlock: blocks run side by side must have one shape and one target order");
-    w.push_back(block->W);
-    b.push_back(block->b);
-    if (block->has_quantum_weights()) {
-      v.push_back(block->V);
-      a.push_back(block->a);
+    weights.push_back(block->W);
+    biases.push_back(block->b);
+  }
+  const bool phi_from_weights = reads_phi && quantum;
+  if (phi_from_weights) {
+    for (const auto* block : blocks) {
+      weights.push_back(block->V);
+      biases.push_back(block->a);
     }
   }
-  // [K, n, h] -> [n, K B, h]: row k B + b of step j's table is branch k's.
-  const auto per_row = [&](const torch::Tensor& tables) {
-    const auto sizes = tables.sizes();
-    return tables.unsqueeze(2)
-        .expand({sizes[0], sizes[1], rows / branches, sizes[2]})
-        .transpose(0, 1)
-        .reshape({sizes[1], rows, sizes[2]});
-  };
-  const auto theta = per_row(first.tables(torch::stack(w), torch::stack(b)));
+  const auto tables = first.tables(torch::stack(weights), torch::stack(biases));  // [n, T K, h], T = 1 or 2
+  // [n, T, K, h] -> [T, n, K B, h]: row k B + b of a step's table is branch k's.
+  const int64_t n = tables.size(0), kinds = phi_from_weights ? 2 : 1, h = tables.size(2);
+  const auto per_row = tables.view({n, kinds, branches, 1, h})
+                           .permute({1, 0, 2, 3, 4})
+                           .expand({kinds, n, branches, rows / branches, h})
+                           .reshape({kinds, n, rows, h})
+                           .unbind(0);
+  const auto& theta = per_row[0];
   torch::Tensor phi;
-  if (!state.is_distribution()) {
-    phi = first.has_quantum_weights() ? per_row(first.tables(torch::stack(v), torch::stack(a)))
-                                      : torch::zeros_like(theta);
-  }
+  if (reads_phi) phi = phi_from_weights ? per_row[1] : torch::zeros_like(theta);
   return state.sweep(theta, phi, first.targets_, step_channel);
 }
 

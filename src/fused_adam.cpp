@@ -1,4 +1,5 @@
 #include "src/fused_adam.h"
+#include "src/adam_update.h"
 
 #include <ATen/Dispatch.h>
 
@@ -26,22 +27,6 @@ bool fusable_param(const torch::Tensor& p) {
   return !g.defined() || (p.device().is_cpu() && p.is_contiguous() && !p.is_complex() &&
                           (p.scalar_type() == torch::kFloat64 || p.scalar_type() == torch::kFloat32) &&
                           fusable_tensor(g, p));
-}
-
-// The update of torch::optim::Adam (amsgrad off, no weight decay), element by element:
-// m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr / bc1 * m / (sqrt(v) / sqrt(bc2) + eps).
-template <typename real_t>
-void adam_update(real_t* p, const real_t* g, real_t* m, real_t* v, int64_t n, double beta1, double beta2,
-                 double eps, double step_size, double bias_correction2_sqrt) {
-  const auto b1 = static_cast<real_t>(beta1), b2 = static_cast<real_t>(beta2);
-  const auto a1 = static_cast<real_t>(1 - beta1), a2 = static_cast<real_t>(1 - beta2);
-  const auto e = static_cast<real_t>(eps), s = static_cast<real_t>(step_size);
-  const auto c2 = static_cast<real_t>(bias_correction2_sqrt);
-  for (int64_t i = 0; i < n; ++i) {
-    m[i] = b1 * m[i] + a1 * g[i];
-    v[i] = b2 * v[i] + a2 * g[i] * g[i];
-    p[i] -= s * (m[i] / (std::sqrt(v[i]) / c2 + e));
-  }
 }
 
 }  // namespace
@@ -78,10 +63,10 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
       s.step(s.step() + 1);
       const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(s.step()));
       const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(s.step()));
+      const AdamCoefficients c{beta1, beta2, o.eps(), o.lr() / bias_correction1, std::sqrt(bias_correction2)};
       AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "FusedAdam::step", [&] {
-        adam_update<scalar_t>(p.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), s.exp_avg().data_ptr<scalar_t>(),
-                              s.exp_avg_sq().data_ptr<scalar_t>(), p.numel(), beta1, beta2, o.eps(),
-                              o.lr() / bias_correction1, std::sqrt(bias_correction2));
+        adam_update(p.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), s.exp_avg().data_ptr<scalar_t>(),
+                    s.exp_avg_sq().data_ptr<scalar_t>(), p.numel(), c);
       });
       // Written in place, as the in-place ops of torch::optim::Adam would (autograd's checks see it).
       for (const torch::Tensor* t : std::initializer_list<const torch::Tensor*>{&p, &s.exp_avg(), &s.exp_avg_sq()}) {
