@@ -5,14 +5,20 @@
 //
 // Besides the time, each benchmark reports `ops_share`: the fraction of the
 // time spent inside HQRN's operators (torch.ops.hqrn, forward and backward
-// kernels with their validation), measured by a RecordFunction observer over
-// separate iterations (the observer slows every operator call a little, so
-// the timed iterations run without it), and `states_per_s`.
+// kernels with their validation), and `kernels_share`: inside HQRN's
+// operators or LibTorch's matrix products (the MLP readout's addmm/mm and the
+// rotation tables' bmm, forward and backward), i.e. the arithmetic the step
+// cannot avoid. Both are measured by a RecordFunction observer over separate
+// iterations (the observer slows every operator call a little, so the timed
+// iterations run without it). The training step also reports its phases
+// (forward, backward, optimizer) and `states_per_s`.
 #include <ATen/record_function.h>
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstring>
+#include <set>
+#include <string>
 
 #include "bench/bench.h"
 #include "src/data/entanglement.h"
@@ -25,32 +31,40 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Nanoseconds spent in outermost hqrn:: operator calls on this thread (an
+// Nanoseconds spent in outermost counted operator calls on this thread (an
 // hqrn op's autograd wrapper calls its CPU kernel through the dispatcher
-// again; only the outer call counts).
+// again, addmm's backward calls mm: only the outer call counts).
+using Counted = bool (*)(const at::RecordFunction&);
+thread_local Counted g_counted = nullptr;
 thread_local int64_t g_op_depth = 0;
 thread_local int64_t g_op_nanoseconds = 0;
 thread_local SteadyClock::time_point g_op_start;
 
 bool is_hqrn_op(const at::RecordFunction& fn) { return std::strncmp(fn.name(), "hqrn::", 6) == 0; }
 
+bool is_kernel(const at::RecordFunction& fn) {
+  static const std::set<std::string> matrix_products{"aten::mm", "aten::addmm", "aten::bmm"};
+  return is_hqrn_op(fn) || matrix_products.count(fn.name()) > 0;
+}
+
 std::unique_ptr<at::ObserverContext> on_op_start(const at::RecordFunction& fn) {
-  if (is_hqrn_op(fn) && g_op_depth++ == 0) g_op_start = SteadyClock::now();
+  if (g_counted(fn) && g_op_depth++ == 0) g_op_start = SteadyClock::now();
   return nullptr;
 }
 
 void on_op_end(const at::RecordFunction& fn, at::ObserverContext*) {
-  if (is_hqrn_op(fn) && --g_op_depth == 0) {
+  if (g_counted(fn) && --g_op_depth == 0) {
     g_op_nanoseconds += std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - g_op_start).count();
   }
 }
 
-// The share of `work`'s time inside hqrn:: operators, over `repeats` calls.
-// The observer is thread-local: the autograd engine runs a CPU backward on
-// the calling thread, and the kernels' parallel regions sit inside the
-// outermost call, so their time is counted once.
+// The share of `work`'s time inside operators that `counted` selects, over
+// `repeats` calls. The observer is thread-local: the autograd engine runs a
+// CPU backward on the calling thread, and the kernels' parallel regions sit
+// inside the outermost call, so their time is counted once.
 template <typename Work>
-double hqrn_op_share(const Work& work, int repeats) {
+double share_inside(Counted counted, const Work& work, int repeats) {
+  g_counted = counted;
   const auto handle = at::addThreadLocalCallback(at::RecordFunctionCallback(on_op_start, on_op_end));
   g_op_nanoseconds = 0;
   const auto start = SteadyClock::now();
@@ -71,11 +85,13 @@ EntanglementBatch entanglement_batch(int64_t batch) {
   return {hqrn::HQRN(hqrn::find_experiment("entanglement").network(task)), states.states, states.labels};
 }
 
-void report(benchmark::State& state, int64_t batch, double share) {
+template <typename Work>
+void report(benchmark::State& state, int64_t batch, const Work& work) {
   state.counters["batch"] = static_cast<double>(batch);
   state.counters["states_per_s"] =
       benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["ops_share"] = share;
+  state.counters["ops_share"] = share_inside(is_hqrn_op, work, 20);
+  state.counters["kernels_share"] = share_inside(is_kernel, work, 20);
 }
 
 // One training step as hqrn::train makes it (src/training.cpp). Also
@@ -109,7 +125,7 @@ void bm_train_step(benchmark::State& state, int64_t batch, hqrn::Execution execu
   state.counters["forward_share"] = phase[0] / total;
   state.counters["backward_share"] = phase[1] / total;
   state.counters["optimizer_share"] = phase[2] / total;
-  report(state, batch, hqrn_op_share([&] { step(false); }, 20));
+  report(state, batch, [&] { step(false); });
 }
 
 // Evaluation: the forward pass alone, without autograd.
@@ -119,7 +135,7 @@ void bm_eval(benchmark::State& state, int64_t batch, hqrn::Execution execution) 
   const auto forward = [&] { benchmark::DoNotOptimize(b.net->forward(b.x, hqrn::Mode::quantum, execution)); };
   forward();
   for (auto _ : state) forward();
-  report(state, batch, hqrn_op_share(forward, 20));
+  report(state, batch, forward);
 }
 
 }  // namespace

@@ -230,9 +230,11 @@ def section_train(res):
                 if t is None:
                     continue
                 share = res.counter(name, "ops_share")
+                kernels = res.counter(name, "kernels_share")
                 phases = [res.counter(name, f"{p}_share") for p in ("forward", "backward", "optimizer")]
                 rows.append([kind.replace("_", " "), execution, batch, fmt_time(t), f"{batch / t:,.0f}",
-                             fmt_share(share), fmt_share(None if share is None else 1 - share)] +
+                             fmt_share(share), fmt_share(kernels),
+                             fmt_share(None if kernels is None else 1 - kernels)] +
                             [fmt_share(p) for p in phases])
     if not rows:
         return []
@@ -240,11 +242,13 @@ def section_train(res):
             "The default entanglement network (`hqrn train --task entanglement`: 2 data qubits, 10 branches, "
             "MLP readout) on a batch of random two-qubit states, Mode::quantum. train step: zero_grad, forward, "
             "cross-entropy, backward, Adam's update (`hqrn::FusedAdam`, as `hqrn train` uses); eval: the "
-            "forward alone under NoGradGuard. in ops: the share of the time inside HQRN's operators "
-            "(forward and backward kernels with their validation), measured by a RecordFunction observer on "
-            "separate iterations; the phases are shares of the step.", "",
-            table(["what", "execution", "batch", "time", "states / s", "in ops", "outside ops", "forward",
-                   "backward", "optimizer"], rows), ""]
+            "forward alone under NoGradGuard. in HQRN ops: the share of the time inside HQRN's operators "
+            "(forward and backward kernels with their validation); in kernels: inside HQRN's operators or "
+            "LibTorch's matrix products (mm, addmm, bmm: the MLP readout and the angle tables); both measured by "
+            "a RecordFunction observer on separate iterations. outside kernels: the rest (per-call overhead of "
+            "the small operations, the autograd engine, the optimizer); the phases are shares of the step.", "",
+            table(["what", "execution", "batch", "time", "states / s", "in HQRN ops", "in kernels",
+                   "outside kernels", "forward", "backward", "optimizer"], rows), ""]
 
 
 def section_machine(context, command, seconds):

@@ -45,8 +45,9 @@ struct RotationTable {
       : stride(theta.dim() == 2 ? theta.size(1) : 0) {
     const real_t* t = theta.data_ptr<real_t>();
     const real_t* p = phi.data_ptr<real_t>();
-    rotations.reserve(theta.numel());
-    matrices.reserve(theta.numel());
+    const auto n = static_cast<size_t>(theta.numel());
+    rotations.reserve(n);
+    matrices.reserve(n);
     // Per-sample tables often repeat a row (a branch's tables broadcast over
     // its samples): a repeated row's rotations are copied, not recomputed.
     const int64_t row = stride > 0 ? stride : theta.numel();
@@ -54,16 +55,18 @@ struct RotationTable {
       const bool repeat = begin > 0 && same_row(t, begin, row) && same_row(p, begin, row);
       for (int64_t i = begin; i < begin + row; ++i) {
         if (repeat) {
-          const auto r = rotations[i - row];  // no reallocation (reserved), but copied first all the same
-          const auto m = matrices[i - row];
-          rotations.push_back(r);
-          matrices.push_back(m);
+          // Reserved above: appending never moves the element read.
+          rotations.push_back(rotations[i - row]);
+          matrices.push_back(matrices[i - row]);
         } else {
           rotations.emplace_back(t[i], p[i]);
           matrices.push_back(rotations.back().matrix());
         }
       }
     }
+    c.reserve(n);
+    u_re.reserve(n);
+    u_im.reserve(n);
     for (const auto& r : rotations) {
       c.push_back(r.c);
       u_re.push_back(r.u.real());
