@@ -10,6 +10,17 @@ namespace hqrn {
 
 namespace {
 
+// aware_step reads one table per group of consecutive samples ([G, h], G
+// dividing the rows); qrb_step and markov_step take one per sample: each
+// group's table repeated over its rows (a no-op for shared or per-sample tables).
+torch::Tensor per_sample(const torch::Tensor& table, int64_t rows) {
+  if (!table.defined() || table.dim() != 2 || table.size(0) == rows) return table;
+  const int64_t groups = table.size(0), h = table.size(1);
+  require(groups >= 1 && rows % groups == 0, "RegisterState: ", groups, " table rows do not split ", rows,
+          " samples into equal groups");
+  return table.unsqueeze(1).expand({groups, rows / groups, h}).reshape({rows, h});
+}
+
 int64_t log2_exact(int64_t size, const char* what) {
   const int64_t n = index::qubits_of_dimension(size);
   require(n >= 0, "RegisterState: ", what, " has size ", size, ", not a power of two");
@@ -127,8 +138,11 @@ RegisterState RegisterState::aware_from_dense(const torch::Tensor& rho, std::vec
 }
 
 RegisterState RegisterState::step(const torch::Tensor& theta, const torch::Tensor& phi, int64_t target) const {
-  if (is_distribution()) return with_values(hqrn::markov_step(values_, theta, target));
-  if (representation_ == Representation::dense) return with_values(hqrn::qrb_step(values_, theta, phi, target));
+  const int64_t rows = values_.size(0);
+  if (is_distribution()) return with_values(hqrn::markov_step(values_, per_sample(theta, rows), target));
+  if (representation_ == Representation::dense) {
+    return with_values(hqrn::qrb_step(values_, per_sample(theta, rows), per_sample(phi, rows), target));
+  }
   auto diagonal = diagonal_;
   if (!std::binary_search(diagonal.begin(), diagonal.end(), target)) {
     diagonal.insert(std::upper_bound(diagonal.begin(), diagonal.end(), target), target);

@@ -37,12 +37,14 @@ class RegisterState {
   // in the aware representation (entries outside the stored blocks are dropped).
   static RegisterState aware_from_dense(const torch::Tensor& rho, std::vector<int64_t> diagonal);
 
-  // S_target with angle tables theta, phi [2^(n-1)] (a Markov step on
+  // S_target with angle tables theta, phi [2^(n-1)], [B, 2^(n-1)] or
+  // [G, 2^(n-1)] (one per group of B / G consecutive samples; a Markov step on
   // probability vectors, where phi has no effect).
   RegisterState step(const torch::Tensor& theta, const torch::Tensor& phi, int64_t target) const;
   // S_j for j in targets, in order, with tables theta[j], phi[j] ([n, 2^(n-1)],
-  // or [n, B, 2^(n-1)] per sample; phi may be undefined for a probability
-  // vector, which never reads it).
+  // or [n, B, 2^(n-1)] per sample, or [n, G, 2^(n-1)] per group of B / G
+  // consecutive samples; phi may be undefined for a probability vector, which
+  // never reads it).
   // Dense states with shared tables use hqrn::qrb_sweep, which saves one state
   // per sweep for backward.
   // With a step channel (single-qubit Kraus operators [m, 2, 2], see

@@ -99,16 +99,13 @@ RegisterState QuantumResidualBlockImpl::forward_side_by_side(const std::vector<c
     }
   }
   const auto tables = first.tables(torch::stack(weights), torch::stack(biases));  // [n, T K, h], T = 1 or 2
-  // [n, T, K, h] -> [T, n, K B, h]: row k B + b of a step's table is branch k's.
-  const int64_t n = tables.size(0), kinds = phi_from_weights ? 2 : 1, h = tables.size(2);
-  const auto per_row = tables.view({n, kinds, branches, 1, h})
-                           .permute({1, 0, 2, 3, 4})
-                           .expand({kinds, n, branches, rows / branches, h})
-                           .reshape({kinds, n, rows, h})
-                           .unbind(0);
-  const auto& theta = per_row[0];
+  // [n, T K, h] -> T tables [n, K, h]: one table per branch, which the
+  // coherence-aware steps read for each of the branch's rows (rows k B ..
+  // k B + B - 1 are branch k's) and the other steps get repeated per row.
+  const auto by_kind = tables.split(branches, 1);
+  const auto& theta = by_kind[0];
   torch::Tensor phi;
-  if (reads_phi) phi = phi_from_weights ? per_row[1] : torch::zeros_like(theta);
+  if (reads_phi) phi = phi_from_weights ? by_kind[1] : torch::zeros_like(theta);
   return state.sweep(theta, phi, first.targets_, step_channel);
 }
 

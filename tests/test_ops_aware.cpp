@@ -110,6 +110,43 @@ TEST(AwareStep, BackwardMatchesFiniteDifferencesAndDenseAutograd) {
   }
 }
 
+TEST(AwareStep, GroupedTablesEqualTheirTablesRepeatedPerSample) {
+  // One table per group of consecutive samples (how branches run side by
+  // side) against the dense reference with each group's table repeated over
+  // its rows: forward, and backward by finite differences and autograd's sum
+  // over each group. phi shared or grouped like theta.
+  torch::manual_seed(305);
+  const int64_t batch = 6;
+  for (int64_t n = 1; n <= 3; ++n) {
+    const int64_t half = int64_t{1} << (n - 1);
+    for (const auto& diagonal : qubit_subsets(n)) {
+      for (int64_t target = 0; target < n; ++target) {
+        for (const int64_t groups : {1, 2, 3}) {
+          for (const bool shared_phi : {false, true}) {
+            const auto repeated = [&](const torch::Tensor& t) {
+              return t.dim() == 2 ? t.repeat_interleave(batch / groups, 0) : t;
+            };
+            const TensorFn op = [=](const Inputs& x) { return hqrn::aware_step(x[0], x[1], x[2], target, diagonal); };
+            const auto grown = with_target(diagonal, target);
+            const TensorFn ref = [=](const Inputs& x) {
+              const auto rho = dense::aware_to_dense(x[0], diagonal, n);
+              return dense::aware_from_dense(dense::qrb_step(rho, repeated(x[1]), repeated(x[2]), target, true), grown);
+            };
+            const Inputs inputs{dense::aware_from_dense(dense::random_matrix(batch, n, kC), diagonal),
+                                dense::random_angles(half, kR, groups),
+                                dense::random_angles(half, kR, shared_phi ? 0 : groups)};
+            const auto label = "n " + std::to_string(n) + " D " + list_string(diagonal) + " target " +
+                               std::to_string(target) + " groups " + std::to_string(groups) +
+                               (shared_phi ? " shared phi" : " grouped phi");
+            EXPECT_TRUE(torch::allclose(op(inputs), ref(inputs), 1e-14, 1e-14)) << label;
+            EXPECT_TRUE(gradients_match(op, ref, inputs, {0, 1, 2})) << label;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(AwareStep, ChainOfStepsEndsOnTheProbabilityVector) {
   // Ancillas start diagonal; once every data qubit has been stepped the
   // blocks are 1x1 and hold the Z distribution of the dense path.

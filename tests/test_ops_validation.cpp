@@ -197,6 +197,19 @@ TEST(OpValidation, AwareStepLayoutDiagonalAndTables) {
   EXPECT_TRUE(raises_naming(step(blocks, {1}, 3), "target")) << "target 3 of 3";
   EXPECT_TRUE(raises_naming(step(blocks, {1}, 0, torch::zeros({8}, kR)), "theta")) << "table of 8 for 3 qubits";
   EXPECT_TRUE(raises_naming(step(blocks, {1}, 0, torch::zeros({3, 4}, kR)), "theta")) << "per-sample table, B = 3";
+  // Grouped tables: G must divide the batch, and theta and phi group alike.
+  const auto batch6 = complex_zeros({6, 2, 4, 4});
+  EXPECT_TRUE(raises_naming(step(batch6, {1}, 0, torch::zeros({4, 4}, kR)), "theta must have shape [4] (shared) or [G, 4]"))
+      << "4 groups of 6 samples";
+  EXPECT_TRUE(raises_naming(step(batch6, {1}, 0, torch::zeros({0, 4}, kR)), "theta")) << "no groups";
+  EXPECT_TRUE(raises_naming([&] { hqrn::aware_step(batch6, torch::zeros({2, 4}, kR), torch::zeros({3, 4}, kR), 0, {1}); },
+                            "theta and phi must have one grouping"))
+      << "theta in 2 groups, phi in 3";
+  EXPECT_NO_THROW(hqrn::aware_step(batch6, torch::zeros({3, 4}, kR), table, 0, {1})) << "3 groups, shared phi";
+  // The dense step keeps the spec's shapes: shared or per sample only.
+  EXPECT_TRUE(raises_naming([&] { hqrn::qrb_step(complex_zeros({6, 8, 8}), torch::zeros({3, 4}, kR), table, 0); },
+                            "or [6, 4] (per sample)"))
+      << "grouped tables on the dense step";
 }
 
 TEST(OpValidation, BackwardOpsCheckTheIncomingGradient) {

@@ -7,6 +7,7 @@
 #include <c10/util/Exception.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "torch_ext/qubit_index.h"
@@ -70,17 +71,24 @@ inline std::vector<int64_t> qubit_list(at::IntArrayRef qubits, int64_t n, const 
   return list;
 }
 
-// An angle table of `real_type`: [2^(n-1)] shared or [batch, 2^(n-1)] per sample.
-inline void angle_table(const at::Tensor& t, int64_t batch, int64_t n, at::ScalarType real_type,
-                        const char* op, const char* name) {
+// An angle table of a step on n qubits: 2^(n-1) angles in the state's real
+// dtype, shared [2^(n-1)] or per sample [batch, 2^(n-1)]. With `grouped`
+// (aware_step), also one table per group of consecutive samples [G, 2^(n-1)]
+// with G dividing the batch, so that branches run side by side need not
+// repeat their tables per sample.
+inline void angle_table(const at::Tensor& t, int64_t batch, int64_t n, at::ScalarType real_type, const char* op,
+                        const char* name, bool grouped = false) {
   cpu_tensor(t, op, name);
   const int64_t len = int64_t{1} << (n - 1);
   TORCH_CHECK(t.scalar_type() == real_type, op, ": ", name, " must have dtype ", real_type,
               " to match the state, got ", t.scalar_type());
-  TORCH_CHECK((t.dim() == 1 && t.size(0) == len) || (t.dim() == 2 && t.size(0) == batch && t.size(1) == len),
-              op, ": ", name, " must have shape [", len, "] (shared) or [", batch, ", ", len,
-              "] (per sample), one angle per configuration of the other ", n - 1, " qubit(s); got ",
-              t.sizes());
+  const bool rows_ok =
+      t.dim() == 2 && (t.size(0) == batch || (grouped && t.size(0) >= 1 && batch % t.size(0) == 0));
+  TORCH_CHECK((t.dim() == 1 && t.size(0) == len) || (rows_ok && t.size(1) == len), op, ": ", name,
+              " must have shape [", len, "] (shared) or ",
+              grouped ? "[G, " + std::to_string(len) + "] (one table per group of consecutive samples, G dividing the batch " + std::to_string(batch) + "; G = batch: per sample)"
+                      : "[" + std::to_string(batch) + ", " + std::to_string(len) + "] (per sample)",
+              ", one angle per configuration of the other ", n - 1, " qubit(s); got ", t.sizes());
 }
 
 // The incoming gradient of a backward op: the forward output's shape, the

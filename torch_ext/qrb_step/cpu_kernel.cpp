@@ -39,10 +39,12 @@ struct RotationTable {
   // The factors c and u = (u_re, u_im) of every entry, as arrays: what the
   // vectorised run loops read.
   std::vector<real_t> c, u_re, u_im;
-  int64_t stride;  // 0 for shared tables, the table length for per-sample ones
 
-  RotationTable(const at::Tensor& theta, const at::Tensor& phi)
-      : stride(theta.dim() == 2 ? theta.size(1) : 0) {
+  // theta, phi: one table [len], or one per group of consecutive samples
+  // [G, len] (G = batch: per sample), the same shape for both.
+  RotationTable(const at::Tensor& theta, const at::Tensor& phi, int64_t batch)
+      : len_(theta.size(-1)),
+        samples_per_table_(theta.dim() == 2 && theta.size(0) > 0 ? batch / theta.size(0) : std::max<int64_t>(batch, 1)) {
     const real_t* t = theta.data_ptr<real_t>();
     const real_t* p = phi.data_ptr<real_t>();
     const auto n = static_cast<size_t>(theta.numel());
@@ -50,7 +52,7 @@ struct RotationTable {
     matrices.reserve(n);
     // Per-sample tables often repeat a row (a branch's tables broadcast over
     // its samples): a repeated row's rotations are copied, not recomputed.
-    const int64_t row = stride > 0 ? stride : theta.numel();
+    const int64_t row = len_;
     for (int64_t begin = 0; begin < theta.numel(); begin += row) {
       const bool repeat = begin > 0 && same_row(t, begin, row) && same_row(p, begin, row);
       for (int64_t i = begin; i < begin + row; ++i) {
@@ -74,7 +76,13 @@ struct RotationTable {
     }
   }
 
+  // Where sample b's table starts in the entry arrays.
+  int64_t offset(int64_t b) const { return b / samples_per_table_ * len_; }
+
  private:
+  int64_t len_;
+  int64_t samples_per_table_;
+
   // Whether the `row` entries from `begin` equal the row before them, bit for bit.
   static bool same_row(const real_t* values, int64_t begin, int64_t row) {
     return std::memcmp(values + begin, values + begin - row, static_cast<size_t>(row) * sizeof(real_t)) == 0;
@@ -225,8 +233,8 @@ void forward_kernel(const StepLayout& l, int64_t batch, const RotationTable<real
   at::parallel_for(0, batch * rows, grain_for(4 * l.pairs), [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / rows, gp = task % rows, group = gp - gp % l.pairs;
-      const Rotation<real_t>* rot = table.rotations.data() + b * table.stride;
-      const Mat2<real_t>* mat = table.matrices.data() + b * table.stride;
+      const Rotation<real_t>* rot = table.rotations.data() + table.offset(b);
+      const Mat2<real_t>* mat = table.matrices.data() + table.offset(b);
       const int64_t cx = l.ctrl[gp];
       const Mat2<real_t>& rx = mat[cx];
       const complex_t* in0 = in + b * l.in_size + l.in_row[0][gp];
@@ -251,7 +259,7 @@ void forward_kernel(const StepLayout& l, int64_t batch, const RotationTable<real
           const RunRows<real_t> x{rot[cx].c, rot[cx].u.real(), rot[cx].u.imag()};
           const int64_t shared = gp - group;  // the column pair with the rows' own rotation
           for_each_run_piece(l.pairs, l.column_run, shared, [&](int64_t q, int64_t count) {
-            const int64_t e = b * table.stride + l.ctrl[group + q];
+            const int64_t e = table.offset(b) + l.ctrl[group + q];
             const int64_t c0 = l.in_col[0][q], c1 = l.in_col[1][q];
             forward_run(x, table.c.data() + e, table.u_re.data() + e, table.u_im.data() + e, reals(in0 + c0),
                         reals(in0 + c1), reals(in1 + c0), reals(in1 + c1), reals(out0 + l.out_col[0][q]),
@@ -304,9 +312,9 @@ void backward_kernel(const StepLayout& l, int64_t batch, const RotationTable<rea
     }
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / rows, gp = task % rows, group = gp - gp % l.pairs;
-      const Rotation<real_t>* rot = table.rotations.data() + b * table.stride;
-      const Mat2<real_t>* mat = table.matrices.data() + b * table.stride;
-      Acc* a_b = a + b * table.stride;
+      const Rotation<real_t>* rot = table.rotations.data() + table.offset(b);
+      const Mat2<real_t>* mat = table.matrices.data() + table.offset(b);
+      Acc* a_b = a + table.offset(b);
       const int64_t cx = l.ctrl[gp];
       const int64_t i0 = b * l.in_size + l.in_row[0][gp], i1 = b * l.in_size + l.in_row[1][gp];
       const complex_t* g0 = g + b * l.out_size + l.out_row[0][gp];
@@ -337,7 +345,7 @@ void backward_kernel(const StepLayout& l, int64_t batch, const RotationTable<rea
           std::fill(row_kr.begin(), row_kr.end(), real_t(0));
           std::fill(row_ki.begin(), row_ki.end(), real_t(0));
           for_each_run_piece(l.pairs, l.column_run, shared, [&](int64_t q, int64_t count) {
-            const int64_t e = b * table.stride + l.ctrl[group + q];
+            const int64_t e = table.offset(b) + l.ctrl[group + q];
             const int64_t c0 = l.in_col[0][q], c1 = l.in_col[1][q];
             backward_run(x, table.c.data() + e, table.u_re.data() + e, table.u_im.data() + e, reals(in + i0 + c0),
                          reals(in + i0 + c1), reals(in + i1 + c0), reals(in + i1 + c1), reals(g0 + l.out_col[0][q]),
@@ -387,11 +395,11 @@ void with_variant(bool coherent, Output output, const Body& body) {
   }
 }
 
-// The kernels read both tables with one stride: a shared table meets a
-// per-sample one by broadcasting over the batch.
-std::pair<at::Tensor, at::Tensor> common_tables(int64_t batch, const at::Tensor& theta, const at::Tensor& phi) {
+// The kernels read both tables with one layout: a shared table meets a
+// per-sample (or per-group) one by broadcasting over its rows.
+std::pair<at::Tensor, at::Tensor> common_tables(const at::Tensor& theta, const at::Tensor& phi) {
   if (theta.dim() == phi.dim()) return {theta.contiguous(), phi.contiguous()};
-  const auto shape = std::vector<int64_t>{batch, theta.size(-1)};
+  const auto shape = (theta.dim() == 2 ? theta : phi).sizes();
   return {theta.expand(shape).contiguous(), phi.expand(shape).contiguous()};
 }
 
@@ -404,11 +412,11 @@ at::Tensor reduce_to(const at::Tensor& grad, const at::Tensor& table) {
 at::Tensor run_forward(const StepPlan& plan, const at::Tensor& state, const at::Tensor& theta,
                        const at::Tensor& phi) {
   const auto state_c = state.contiguous();
-  const auto tables = common_tables(state.size(0), theta, phi);
+  const auto tables = common_tables(theta, phi);
   auto out = empty_large(plan.out_shape, state_c.options());
   AT_DISPATCH_FLOATING_TYPES(theta.scalar_type(), "hqrn_step_forward", [&] {
     using complex_t = c10::complex<scalar_t>;
-    const RotationTable<scalar_t> table(tables.first, tables.second);
+    const RotationTable<scalar_t> table(tables.first, tables.second, state_c.size(0));
     with_variant(plan.layout.coherent, plan.output, [&](auto coherent, auto out_kind) {
       forward_kernel<scalar_t, decltype(coherent)::value, decltype(out_kind)::value>(
           plan.layout, state_c.size(0), table, state_c.data_ptr<complex_t>(), out.data_ptr<complex_t>());
@@ -422,13 +430,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> run_backward(const StepPlan& plan
                                                             const at::Tensor& phi) {
   const auto grad_c = grad.contiguous();
   const auto state_c = state.contiguous();
-  const auto tables = common_tables(state.size(0), theta, phi);
+  const auto tables = common_tables(theta, phi);
   auto grad_state = empty_large(state_c.sizes(), state_c.options());
   auto grad_theta = at::empty_like(tables.first);
   auto grad_phi = at::empty_like(tables.second);
   AT_DISPATCH_FLOATING_TYPES(theta.scalar_type(), "hqrn_step_backward", [&] {
     using complex_t = c10::complex<scalar_t>;
-    const RotationTable<scalar_t> table(tables.first, tables.second);
+    const RotationTable<scalar_t> table(tables.first, tables.second, state_c.size(0));
     with_variant(plan.layout.coherent, plan.output, [&](auto coherent, auto out_kind) {
       backward_kernel<scalar_t, decltype(coherent)::value, decltype(out_kind)::value>(
           plan.layout, state_c.size(0), table, grad_c.data_ptr<complex_t>(), state_c.data_ptr<complex_t>(),

@@ -85,8 +85,10 @@ inline StepPlan prepare_aware(const at::Tensor& blocks, const at::Tensor& theta,
   TORCH_CHECK(std::is_sorted(list.begin(), list.end()), kAwareOp, ": diagonal must list its qubits in ascending order");
   check::qubit(target, n, kAwareOp, "target");
   const auto real_type = c10::toRealValueType(blocks.scalar_type());
-  check::angle_table(theta, blocks.size(0), n, real_type, kAwareOp, "theta");
-  check::angle_table(phi, blocks.size(0), n, real_type, kAwareOp, "phi");
+  check::angle_table(theta, blocks.size(0), n, real_type, kAwareOp, "theta", /*grouped=*/true);
+  check::angle_table(phi, blocks.size(0), n, real_type, kAwareOp, "phi", /*grouped=*/true);
+  TORCH_CHECK(theta.dim() == 1 || phi.dim() == 1 || theta.size(0) == phi.size(0), kAwareOp,
+              ": theta and phi must have one grouping, got ", theta.sizes(), " and ", phi.sizes());
   StepPlan plan{aware_layout(n, target, list), Output::dephased, blocks.sizes().vec()};
   if (plan.layout.coherent) {  // the target is measured: it joins D
     plan.out_shape[1] *= 2;

@@ -37,7 +37,9 @@ at::Tensor qrb_sweep(const at::Tensor& rho, const at::Tensor& theta, const at::T
 // follow qubit order, the lowest qubit most significant. Returns
 // S_target(rho) in the same layout: the same shape when target is in D; else
 // `[B, 2^(|D|+1), 2^(m-1), 2^(m-1)]`, target having joined D (measured).
-// theta, phi as for qrb_step on n qubits.
+// theta, phi as for qrb_step on n qubits, or one table per group of
+// consecutive samples `[G, 2^(n-1)]` with G dividing B (sample b reads row
+// b / (B / G)): branches run side by side pass one table per branch.
 at::Tensor aware_step(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi,
                       int64_t target, at::IntArrayRef diagonal);
 
