@@ -12,13 +12,18 @@ namespace {
 
 // aware_step reads one table per group of consecutive samples ([G, h], G
 // dividing the rows); qrb_step and markov_step take one per sample: each
-// group's table repeated over its rows (a no-op for shared or per-sample tables).
+// group's table repeated over its rows, [G, h] -> [rows, h] for a step or
+// [n, G, h] -> [n, rows, h] for a sweep (a no-op for per-sample tables).
 torch::Tensor per_sample(const torch::Tensor& table, int64_t rows) {
-  if (!table.defined() || table.dim() != 2 || table.size(0) == rows) return table;
-  const int64_t groups = table.size(0), h = table.size(1);
+  if (!table.defined() || table.dim() < 2 || table.size(-2) == rows) return table;
+  const int64_t groups = table.size(-2);
   require(groups >= 1 && rows % groups == 0, "RegisterState: ", groups, " table rows do not split ", rows,
           " samples into equal groups");
-  return table.unsqueeze(1).expand({groups, rows / groups, h}).reshape({rows, h});
+  auto grouped = table.sizes().vec();
+  grouped.insert(grouped.end() - 1, rows / groups);
+  auto by_row = table.sizes().vec();
+  by_row[by_row.size() - 2] = rows;
+  return table.unsqueeze(-2).expand(grouped).reshape(by_row);
 }
 
 int64_t log2_exact(int64_t size, const char* what) {
@@ -168,13 +173,22 @@ RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tens
   };
   const auto thetas = per_qubit(theta, "theta");
   const auto phis = per_qubit(phi, "phi");
+  // Grouped tables ([n, G, h], branches side by side) repeated per row once
+  // for the whole sweep, when a step needs them so (markov_step, qrb_step).
+  std::vector<torch::Tensor> theta_rows, phi_rows;
+  const int64_t rows = values_.size(0);
   RegisterState state = *this;
   for (const auto j : targets) {
     require(j >= 0 && j < qubits_, "RegisterState: target ", j, " out of range for ", qubits_, " qubits");
     require(!thetas.empty(), "RegisterState: theta is undefined");
     const bool reads_phi = !state.is_distribution();
     require(!reads_phi || !phis.empty(), "RegisterState: phi is undefined");
-    state = state.step(thetas[static_cast<size_t>(j)], reads_phi ? phis[static_cast<size_t>(j)] : torch::Tensor(), j);
+    const bool by_row = theta.dim() == 3 && (state.is_distribution() || state.representation_ == Representation::dense);
+    if (by_row && theta_rows.empty()) theta_rows = per_qubit(per_sample(theta, rows), "theta");
+    if (by_row && reads_phi && phi_rows.empty()) phi_rows = per_qubit(per_sample(phi, rows), "phi");
+    const auto& t = by_row ? theta_rows : thetas;
+    const auto& p = by_row ? phi_rows : phis;
+    state = state.step(t[static_cast<size_t>(j)], reads_phi ? p[static_cast<size_t>(j)] : torch::Tensor(), j);
     if (!noisy) continue;
     // The spec places the channels between the rotation and the measurement;
     // applying them after the fused step gives the same state, because every
