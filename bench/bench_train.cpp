@@ -103,7 +103,7 @@ void bm_train_step(benchmark::State& state, int64_t batch, hqrn::Execution execu
   double phase[3] = {0, 0, 0};
   const auto step = [&](bool timed) {
     const auto t0 = SteadyClock::now();
-    optimizer.zero_grad();
+    optimizer.zero_grad(/*set_to_none=*/true);
     const auto loss =
         torch::nn::functional::cross_entropy(b.net->forward(b.x, hqrn::Mode::quantum, execution), b.y);
     const auto t1 = SteadyClock::now();

@@ -2,30 +2,11 @@
 #include "models/errors.h"
 
 #include "torch_ext/ops.h"
-#include "torch_ext/qubit_index.h"
 
 #include <stdexcept>
 #include <string>
 
 namespace hqrn {
-
-namespace {
-
-torch::Tensor control_bits(int64_t n) {
-  const int64_t half = int64_t{1} << (n - 1);
-  auto bits = torch::zeros({n, half, n}, torch::kFloat64);
-  auto acc = bits.accessor<double, 3>();
-  for (int64_t j = 0; j < n; ++j) {
-    const int64_t mask = index::qubit_mask(n, j);
-    for (int64_t c = 0; c < half; ++c) {
-      const int64_t x = index::insert_zero_bit(c, mask);
-      for (int64_t i = 0; i < n; ++i) acc[j][c][i] = (x & index::qubit_mask(n, i)) ? 1.0 : 0.0;
-    }
-  }
-  return bits;
-}
-
-}  // namespace
 
 QuantumResidualBlockImpl::QuantumResidualBlockImpl(const ResidualBlockOptions& options)
     : options_(options), targets_(options.targets()) {
@@ -45,24 +26,16 @@ QuantumResidualBlockImpl::QuantumResidualBlockImpl(const ResidualBlockOptions& o
     V = register_parameter("V", torch::randn({n, n}, torch::kFloat64) * s);
     a = register_parameter("a", torch::randn({n}, torch::kFloat64) * s);
   }
-  controls_ = control_bits(n).transpose(1, 2).contiguous();
 }
 
-torch::Tensor QuantumResidualBlockImpl::tables(const torch::Tensor& weights, const torch::Tensor& bias) const {
-  // One batched product over the qubits j: [n, R, n] @ [n, n, h] -> [n, R, h];
-  // row j of controls_[j] is zero, so W_jj never enters.
-  const auto controls = controls_.to(weights.scalar_type());
-  return torch::bmm(weights.transpose(0, 1), controls) + bias.t().unsqueeze(-1);
-}
-
-torch::Tensor QuantumResidualBlockImpl::theta_tables() const { return tables(W.unsqueeze(0), b.unsqueeze(0)).squeeze(1); }
+torch::Tensor QuantumResidualBlockImpl::theta_tables() const { return angle_tables({W}, {b}).squeeze(1); }
 
 torch::Tensor QuantumResidualBlockImpl::phi_tables() const {
   if (!has_quantum_weights()) {
     const int64_t n = options_.qubits();
     return torch::zeros({n, int64_t{1} << (n - 1)}, W.options());
   }
-  return tables(V.unsqueeze(0), a.unsqueeze(0)).squeeze(1);
+  return angle_tables({V}, {a}).squeeze(1);
 }
 
 RegisterState QuantumResidualBlockImpl::forward(const RegisterState& state, const torch::Tensor& step_channel) const {
@@ -81,8 +54,8 @@ RegisterState QuantumResidualBlockImpl::forward_side_by_side(const std::vector<c
   require(rows % branches == 0, "QuantumResidualBlock: ", rows, " rows do not split into ", branches, " branches");
   const bool reads_phi = !state.is_distribution();
   const bool quantum = first.has_quantum_weights();
-  // theta's weights for every branch, then phi's: one stack each for weights
-  // and biases, one product for all the tables.
+  // theta's weights for every branch, then phi's: one operator call for all
+  // the tables.
   std::vector<torch::Tensor> weights, biases;
   for (const auto* block : blocks) {
     require(block->options_.qubits() == first.options_.qubits() && block->targets_ == first.targets_ &&
@@ -98,7 +71,7 @@ RegisterState QuantumResidualBlockImpl::forward_side_by_side(const std::vector<c
       biases.push_back(block->a);
     }
   }
-  const auto tables = first.tables(torch::stack(weights), torch::stack(biases));  // [n, T K, h], T = 1 or 2
+  const auto tables = angle_tables(weights, biases);  // [n, T K, h], T = 1 or 2
   // [n, T K, h] -> T tables [n, K, h]: one table per branch, which the
   // coherence-aware steps read for each of the branch's rows (rows k B ..
   // k B + B - 1 are branch k's) and the other steps get repeated per row.

@@ -53,15 +53,8 @@ class QuantumResidualBlockImpl : public torch::nn::Module {
   torch::Tensor V, a;  // quantum-only weights, same shapes
 
  private:
-  // theta_j(c) for R weight sets [R, n, n] and biases [R, n]: [n, R, 2^(n-1)],
-  // step-major as a sweep reads them.
-  torch::Tensor tables(const torch::Tensor& weights, const torch::Tensor& bias) const;
-
   ResidualBlockOptions options_;
   std::vector<int64_t> targets_;
-  // controls_[j][i][c] = bit of qubit i in the basis index x with cidx(x, j) = c
-  // and bit j = 0; a constant, not saved with the parameters.
-  torch::Tensor controls_;
 };
 
 TORCH_MODULE(QuantumResidualBlock);

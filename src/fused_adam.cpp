@@ -77,11 +77,15 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
   return {};
 }
 
-void FusedAdam::zero_grad() {
+void FusedAdam::zero_grad(bool set_to_none) {
   for (auto& group : param_groups_) {
     for (auto& p : group.params()) {
       auto& g = p.mutable_grad();
       if (!g.defined()) continue;
+      if (set_to_none) {
+        g.reset();
+        continue;
+      }
       if (g.device().is_cpu() && g.is_contiguous() && !g.requires_grad() && !g.is_complex() &&
           (g.scalar_type() == torch::kFloat64 || g.scalar_type() == torch::kFloat32)) {
         std::memset(g.data_ptr(), 0, static_cast<size_t>(g.numel()) * g.element_size());

@@ -22,8 +22,13 @@ class FusedAdam : public torch::optim::Adam {
   torch::Tensor step(LossClosure closure = nullptr) override;
 
   // Optimizer::zero_grad (LibTorch 1.13: gradients are zeroed, not freed),
-  // writing the zeros directly for contiguous gradients.
-  void zero_grad();
+  // writing the zeros directly for contiguous gradients. With set_to_none the
+  // gradients are freed instead (PyTorch 2's default): the next backward then
+  // hands each parameter its fresh gradient rather than adding it into zeros,
+  // one kernel call less per parameter. The two differ only for a parameter
+  // that the next backward gives no gradient: Adam skips it instead of
+  // stepping with a zero gradient.
+  void zero_grad(bool set_to_none = false);
 };
 
 }  // namespace hqrn

@@ -158,7 +158,9 @@ TrainResult train(Trainable& trainable, const torch::Tensor& x, const torch::Ten
       const auto [shard_begin, shard_end] =
           group ? distributed::shard_of_batch(rows, group->rank(), group->world_size()) : std::pair<int64_t, int64_t>{0, rows};
       const auto idx = global_idx.narrow(0, shard_begin, shard_end - shard_begin);
-      optimizer.zero_grad();
+      // Freed, not zeroed: within a run every parameter that gets a gradient
+      // gets one at every step, so Adam's update is the same either way.
+      optimizer.zero_grad(/*set_to_none=*/true);
       // Each rank's loss is its shard's share of the global batch's mean, so the
       // summed gradients are the single-process ones (up to summation order).
       torch::Tensor logits, loss;

@@ -46,6 +46,11 @@ torch::Tensor qrb_step(const torch::Tensor& rho, const torch::Tensor& theta, con
 // Column-stochastic matrix M of the classical analog, p' = M p:
 // M[x, x] = 1 - f(x), M[x, x XOR e_j] = f(x), f(x) = sin^2(theta[cidx(x, j)] / 2).
 // [d, d] for a shared table, [B, d, d] per sample.
+// theta_j(c) = bias_j + sum_{i != j} weights_ji c_i for every configuration c
+// of the other qubits, indexed by cidx, from the definition (docs/model.md):
+// [2^(n-1)] float64.
+torch::Tensor angle_table(const torch::Tensor& weights, const torch::Tensor& bias, int64_t j);
+
 torch::Tensor markov_matrix(const torch::Tensor& theta, int64_t n, int64_t target);
 
 torch::Tensor markov_step(const torch::Tensor& p, const torch::Tensor& theta, int64_t target);

@@ -62,27 +62,6 @@ inline void scale_parameters(ResidualNetworkImpl& model, double factor) {
   for (auto& p : model.parameters()) p.mul_(factor);
 }
 
-// theta_j(c) = bias_j + sum_{i != j} weights_ji c_i, indexed by cidx from the
-// definition in docs/model.md (not the block's own control table): [2^(n-1)] float64.
-inline torch::Tensor reference_table(const torch::Tensor& weights, const torch::Tensor& bias, int64_t j) {
-  const auto w = weights.detach().to(torch::kFloat64).contiguous();
-  const auto bv = bias.detach().to(torch::kFloat64).contiguous();
-  const int64_t n = bv.size(0);
-  auto table = torch::zeros({int64_t{1} << (n - 1)}, torch::kFloat64);
-  auto out = table.accessor<double, 1>();
-  const auto wa = w.accessor<double, 2>();
-  const auto ba = bv.accessor<double, 1>();
-  for (int64_t x = 0; x < (int64_t{1} << n); ++x) {
-    if (dense::qubit_bit(x, n, j) != 0) continue;
-    double value = ba[j];
-    for (int64_t i = 0; i < n; ++i) {
-      if (i != j) value += wa[j][i] * static_cast<double>(dense::qubit_bit(x, n, i));
-    }
-    out[dense::other_qubits_index(x, n, j)] = value;
-  }
-  return table;
-}
-
 // Joint distribution of independent bits, bit 0 most significant, by direct
 // products over the basis indices: [B, 2^k].
 inline torch::Tensor reference_product_distribution(const torch::Tensor& q) {
@@ -132,14 +111,14 @@ inline torch::Tensor reference_marginal_last(const torch::Tensor& p, int64_t r) 
 }
 
 // Readout distributions [B, K, 2^r] of the classical analog: dense Markov
-// matrices (tests/dense_reference) with tables from reference_table.
+// matrices (tests/dense_reference) with tables from dense::angle_table.
 inline torch::Tensor reference_classical_readout(ResidualNetworkImpl& model, const torch::Tensor& input) {
   const auto start = reference_initial_distribution(model, input);
   std::vector<torch::Tensor> outs;
   for (auto& branch : model.branches) {
     auto p = start;
     for (auto& block : branch->blocks) {
-      for (const auto j : block->targets()) p = dense::markov_step(p, reference_table(block->W, block->b, j), j);
+      for (const auto j : block->targets()) p = dense::markov_step(p, dense::angle_table(block->W, block->b, j), j);
     }
     outs.push_back(reference_marginal_last(p, model.config().readout_width()));
   }
@@ -152,9 +131,9 @@ inline torch::Tensor reference_branch_quantum(ResidualStackImpl& branch, torch::
   for (auto& block : branch.blocks) {
     for (const auto j : block->targets()) {
       const auto n = block->b.size(0);
-      const auto phi = block->has_quantum_weights() ? reference_table(block->V, block->a, j)
+      const auto phi = block->has_quantum_weights() ? dense::angle_table(block->V, block->a, j)
                                                     : torch::zeros({int64_t{1} << (n - 1)}, torch::kFloat64);
-      rho = dense::qrb_step(rho, reference_table(block->W, block->b, j), phi, j, true);
+      rho = dense::qrb_step(rho, dense::angle_table(block->W, block->b, j), phi, j, true);
     }
   }
   return rho;

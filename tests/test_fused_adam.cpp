@@ -45,7 +45,8 @@ const torch::optim::AdamParamState& state_of(const torch::optim::Optimizer& o, c
   return static_cast<const torch::optim::AdamParamState&>(*o.state().at(c10::guts::to_string(p.unsafeGetTensorImpl())));
 }
 
-void run_both(torch::ScalarType dtype, double tolerance, const std::vector<size_t>& frozen) {
+void run_both(torch::ScalarType dtype, double tolerance, const std::vector<size_t>& frozen,
+              bool set_to_none = false) {
   const auto reference = make_params(dtype);
   const auto fused_params = copies(reference);
   const auto options = torch::optim::AdamOptions(0.05).betas({0.8, 0.95}).eps(1e-6);
@@ -53,7 +54,7 @@ void run_both(torch::ScalarType dtype, double tolerance, const std::vector<size_
   FusedAdam fused(fused_params, options);
   for (int step = 0; step < 40; ++step) {
     adam.zero_grad();
-    fused.zero_grad();
+    fused.zero_grad(set_to_none);
     backward(reference, step, frozen);
     backward(fused_params, step, frozen);
     adam.step();
@@ -82,6 +83,10 @@ TEST(FusedAdam, FollowsLibTorchAdamInDouble) { run_both(torch::kFloat64, 1e-12, 
 TEST(FusedAdam, FollowsLibTorchAdamInFloat) { run_both(torch::kFloat32, 1e-5, {}); }
 
 TEST(FusedAdam, SkipsParametersWithoutGradientsAsLibTorchDoes) { run_both(torch::kFloat64, 1e-12, {1, 3}); }
+
+// Freed gradients (training's zero_grad) step as zeroed ones when every
+// parameter gets a gradient at every step.
+TEST(FusedAdam, FollowsLibTorchAdamWithFreedGradients) { run_both(torch::kFloat64, 1e-12, {1}, true); }
 
 TEST(FusedAdam, HandsUnfusedOptionsToLibTorchUnchanged) {
   for (const auto& options : {torch::optim::AdamOptions(0.05).amsgrad(true),
@@ -149,6 +154,19 @@ TEST(FusedAdam, ZeroGradKeepsGradientsDefinedAndZero) {
     EXPECT_EQ(p.grad().abs().max().item<double>(), 0.0);
   }
   EXPECT_GT(params[1].grad()._version(), version);
+}
+
+TEST(FusedAdam, ZeroGradSetToNoneFreesGradients) {
+  const auto params = make_params(torch::kFloat64);
+  FusedAdam fused(params, torch::optim::AdamOptions(0.1));
+  backward(params, 0);
+  fused.zero_grad(/*set_to_none=*/true);
+  for (const auto& p : params) EXPECT_FALSE(p.grad().defined());
+  // The next backward's gradient is the parameter's gradient, not a sum with stale values.
+  backward(params, 1);
+  auto again = copies(params);
+  backward(again, 1);
+  for (size_t i = 0; i < params.size(); ++i) EXPECT_TRUE(params[i].grad().equal(again[i].grad())) << i;
 }
 
 }  // namespace

@@ -77,17 +77,17 @@ TEST(ResidualBlock, MatchesDenseChannelsAndMarkovMatrices) {
       QuantumResidualBlock block(ResidualBlockOptions(n).targets(targets).init_std(2.0));
       const std::string label = "n " + std::to_string(n) + " targets " + test::list_string(block->targets());
       for (int64_t j = 0; j < n; ++j) {
-        EXPECT_TRUE(all_close(block->theta_tables()[j], test::reference_table(block->W, block->b, j), 1e-14)) << label;
-        EXPECT_TRUE(all_close(block->phi_tables()[j], test::reference_table(block->V, block->a, j), 1e-14)) << label;
+        EXPECT_TRUE(all_close(block->theta_tables()[j], dense::angle_table(block->W, block->b, j), 1e-14)) << label;
+        EXPECT_TRUE(all_close(block->phi_tables()[j], dense::angle_table(block->V, block->a, j), 1e-14)) << label;
       }
       auto rho = dense::random_density(2, n, kC);
       auto expected_rho = rho;
       auto p = dense::random_probabilities(2, n, kR);
       auto expected_p = p;
       for (const auto j : block->targets()) {
-        expected_rho = dense::qrb_step(expected_rho, test::reference_table(block->W, block->b, j),
-                                       test::reference_table(block->V, block->a, j), j, true);
-        expected_p = dense::markov_step(expected_p, test::reference_table(block->W, block->b, j), j);
+        expected_rho = dense::qrb_step(expected_rho, dense::angle_table(block->W, block->b, j),
+                                       dense::angle_table(block->V, block->a, j), j, true);
+        expected_p = dense::markov_step(expected_p, dense::angle_table(block->W, block->b, j), j);
       }
       EXPECT_TRUE(all_close(test::dense_forward(*block, rho), expected_rho, 1e-12)) << label;
       EXPECT_TRUE(all_close(test::markov_forward(*block, p), expected_p, 1e-12)) << label;

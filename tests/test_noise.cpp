@@ -122,9 +122,9 @@ torch::Tensor reference_noisy_branch(ResidualStackImpl& branch, torch::Tensor rh
   const int64_t n = dense::qubits_of_dim(rho.size(1));
   for (auto& block : branch.blocks) {
     for (const auto j : block->targets()) {
-      const auto phi = block->has_quantum_weights() ? test::reference_table(block->V, block->a, j)
+      const auto phi = block->has_quantum_weights() ? dense::angle_table(block->V, block->a, j)
                                                     : torch::zeros({int64_t{1} << (n - 1)}, kR);
-      rho = dense::qrb_step(rho, test::reference_table(block->W, block->b, j), phi, j, /*dephase=*/false);
+      rho = dense::qrb_step(rho, dense::angle_table(block->W, block->b, j), phi, j, /*dephase=*/false);
       for (int64_t q = 0; q < n; ++q) {
         for (const auto& c : noise.channels) rho = dense::apply_kraus(rho, reference_kraus(c), {q});
       }
@@ -155,7 +155,7 @@ torch::Tensor reference_noisy_classical_readout(ResidualNetworkImpl& model, cons
     auto p = start;
     for (auto& block : branch->blocks) {
       for (const auto j : block->targets()) {
-        p = dense::markov_step(p, test::reference_table(block->W, block->b, j), j);
+        p = dense::markov_step(p, dense::angle_table(block->W, block->b, j), j);
         for (int64_t q = 0; q < n; ++q) {
           for (const auto& c : config.noise().channels) p = apply_bit_channel(p, reference_bit_channel(c), n, q);
         }

@@ -285,6 +285,34 @@ def test_apply_kraus(gen):
         raise AssertionError("a Hadamard on a diagonal qubit did not raise")
 
 
+def test_angle_tables(gen):
+    """angle_tables from Python (lists of tensors): the NumPy formula
+    theta_j(c) = b_j + sum_{i != j} W_ji c_i, and gradcheck in every weight
+    and bias."""
+    ops = torch.ops.hqrn
+    n, sets = 3, 2
+    weights = [torch.randn(n, n, dtype=F64, generator=gen) for _ in range(sets)]
+    biases = [torch.randn(n, dtype=F64, generator=gen) for _ in range(sets)]
+    got = ops.angle_tables(weights, biases).numpy()
+    assert got.shape == (n, sets, 2 ** (n - 1)), got.shape
+    for j in range(n):
+        others = [i for i in range(n) if i != j]
+        for c in range(2 ** (n - 1)):
+            bits = {i: (c >> (n - 2 - k)) & 1 for k, i in enumerate(others)}  # big-endian cidx
+            for r in range(sets):
+                w, b = weights[r].numpy(), biases[r].numpy()
+                want = b[j] + sum(w[j, i] * bits[i] for i in others)
+                assert abs(got[j, r, c] - want) < 1e-14, (j, r, c, got[j, r, c], want)
+    inputs = tuple(t.clone().requires_grad_() for t in weights + biases)
+    check_gradcheck("angle_tables", lambda *t: ops.angle_tables(list(t[:sets]), list(t[sets:])), inputs)
+    try:
+        ops.angle_tables([weights[0]], [torch.zeros(2, dtype=F64)])
+    except RuntimeError as e:
+        assert "biases[0]" in str(e), str(e)
+    else:
+        raise AssertionError("a 2-entry bias for 3 qubits did not raise")
+
+
 def test_bad_input_raises_runtime_error(gen):
     ops = torch.ops.hqrn
     rho = random_density(1, 2, gen)

@@ -222,6 +222,31 @@ TEST(OpValidation, BackwardOpsCheckTheIncomingGradient) {
                             "grad"));
 }
 
+TEST(OpValidation, AngleTablesNameWhatIsWrong) {
+  const auto w = torch::zeros({3, 3}, kR);
+  const auto b = torch::zeros({3}, kR);
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({}, {}); }, "weights")) << "no weights";
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({w, w}, {b}); }, "bias")) << "one bias for two matrices";
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({torch::zeros({3, 2}, kR)}, {b}); }, "weights[0]"))
+      << "non-square";
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({w, torch::zeros({2, 2}, kR)}, {b, b}); }, "weights[1]"))
+      << "sizes differ";
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({w}, {torch::zeros({2}, kR)}); }, "biases[0]"))
+      << "bias length";
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({w}, {b.to(torch::kFloat32)}); }, "dtype"))
+      << "mixed dtypes";
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({complex_zeros({3, 3})}, {b}); }, "float64"))
+      << "complex weights";
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({w}, {torch::Tensor()}); }, "undefined")) << "undefined bias";
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({torch::zeros({15, 15}, kR)}, {torch::zeros({15}, kR)}); },
+                            "qubits"))
+      << "too many qubits";
+  EXPECT_TRUE(raises_naming([&] { backward::angle_tables(torch::zeros({3, 2, 3}, kR)); }, "grad"))
+      << "backward: not [n, R, 2^(n-1)]";
+  EXPECT_TRUE(raises_naming([&] { backward::angle_tables(torch::zeros({3, 2, 4}, torch::kInt64)); }, "grad"))
+      << "backward: integer gradient";
+}
+
 TEST(OpValidation, ErrorsReachAutogradCallers) {
   // Validation runs under autograd too (inputs requiring grad).
   const auto rho = complex_zeros({1, 4, 4}).requires_grad_(true);

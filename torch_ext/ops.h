@@ -11,6 +11,7 @@
 // backward ops' entries are in namespace hqrn::backward, beside each op.
 #pragma once
 
+#include "torch_ext/angle_tables/angle_tables.h"
 #include "torch_ext/apply_kraus/apply_kraus.h"
 #include "torch_ext/apply_unitary/apply_unitary.h"
 #include "torch_ext/markov_step/markov_step.h"

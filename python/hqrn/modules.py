@@ -27,23 +27,10 @@ def representation_of(mode, execution):
     return "probabilities" if mode == "classical" else execution
 
 
-def _control_bits(n):
-    """controls[j][c][i] = bit of qubit i in the basis index x with cidx(x, j) = c and bit j = 0."""
-    half = 1 << (n - 1)
-    bits = torch.zeros(n, half, n, dtype=torch.float64)
-    for j in range(n):
-        mask = 1 << (n - 1 - j)
-        for c in range(half):
-            x = ((c & ~(mask - 1)) << 1) | (c & (mask - 1))
-            for i in range(n):
-                bits[j, c, i] = 1.0 if x & (1 << (n - 1 - i)) else 0.0
-    return bits
-
-
 class QuantumResidualBlock(nn.Module):
     """A sweep of residual steps over `targets` (default every qubit, in order).
 
-    theta_j(c) = b_j + sum_i W_ji c_i and phi_j(c) = a_j + sum_i V_ji c_i; V and a
+    theta_j(c) = b_j + sum_{i != j} W_ji c_i and phi_j(c) = a_j + sum_{i != j} V_ji c_i; V and a
     exist only with quantum weights (the classical analog has W and b)."""
 
     def __init__(self, qubits, quantum_weights=True, targets=None, init_std=0.1):
@@ -63,17 +50,15 @@ class QuantumResidualBlock(nn.Module):
             self.a = nn.Parameter(torch.randn(qubits, dtype=torch.float64) * s)
         else:
             self.V = self.a = None
-        # A constant, not saved with the parameters.
-        self._controls = _control_bits(qubits)
 
     @property
     def has_quantum_weights(self):
         return self.V is not None
 
-    def _tables(self, weights, bias):
-        # [n, h, n] @ [n, n, 1] -> [n, h]; column j of controls[j] is zero, so W_jj never enters.
-        controls = self._controls.to(weights.dtype)
-        return torch.bmm(controls, weights.unsqueeze(-1)).squeeze(-1) + bias.unsqueeze(-1)
+    @staticmethod
+    def _tables(weights, bias):
+        # torch.ops.hqrn.angle_tables builds [n, R, h] for R weight sets; here R = 1.
+        return torch.ops.hqrn.angle_tables([weights], [bias]).squeeze(1)
 
     def theta_tables(self):
         return self._tables(self.W, self.b)
