@@ -6,11 +6,13 @@
 // Besides the time, each benchmark reports `ops_share`: the fraction of the
 // time spent inside HQRN's operators (torch.ops.hqrn, forward and backward
 // kernels with their validation), and `kernels_share`: inside HQRN's
-// operators or LibTorch's matrix products (the MLP readout's addmm/mm and the
-// rotation tables' bmm, forward and backward), i.e. the arithmetic the step
-// cannot avoid. Both are measured by a RecordFunction observer over separate
-// iterations (the observer slows every operator call a little, so the timed
-// iterations run without it). The training step also reports its phases
+// operators, LibTorch's matrix products (the MLP readout's addmm/mm, forward
+// and backward) or Adam's element loop (FusedAdam's one "hqrn.adam_update"
+// pass over all parameters, after its bookkeeping), i.e. the arithmetic the
+// step cannot avoid. Both are the time a RecordFunction observer counts
+// inside those calls over the step's time without the observer (the observer
+// slows every operator call a little; `observer_cost` says by how much in
+// all). The training step also reports its phases
 // (forward, backward, optimizer) and `states_per_s`.
 #include <ATen/record_function.h>
 #include <fmt/format.h>
@@ -43,8 +45,8 @@ thread_local SteadyClock::time_point g_op_start;
 bool is_hqrn_op(const at::RecordFunction& fn) { return std::strncmp(fn.name(), "hqrn::", 6) == 0; }
 
 bool is_kernel(const at::RecordFunction& fn) {
-  static const std::set<std::string> matrix_products{"aten::mm", "aten::addmm", "aten::bmm"};
-  return is_hqrn_op(fn) || matrix_products.count(fn.name()) > 0;
+  static const std::set<std::string> arithmetic{"aten::mm", "aten::addmm", "aten::bmm", "hqrn.adam_update"};
+  return is_hqrn_op(fn) || arithmetic.count(fn.name()) > 0;
 }
 
 std::unique_ptr<at::ObserverContext> on_op_start(const at::RecordFunction& fn) {
@@ -59,19 +61,32 @@ void on_op_end(const at::RecordFunction& fn, at::ObserverContext*) {
 }
 
 // The share of `work`'s time inside operators that `counted` selects, over
-// `repeats` calls. The observer is thread-local: the autograd engine runs a
-// CPU backward on the calling thread, and the kernels' parallel regions sit
-// inside the outermost call, so their time is counted once.
+// `repeats` pairs of calls: one timed plainly, one under the observer, which
+// adds its own cost to every operator call (mostly outside the counted
+// ones). The counted time under the observer is divided by the plain time,
+// the alternation letting both see the same drift of the machine.
+// `observed_ratio` receives the observed over the plain time. The observer
+// is thread-local: the autograd engine runs a CPU backward on the calling
+// thread, and the kernels' parallel regions sit inside the outermost call,
+// so their time is counted once.
 template <typename Work>
-double share_inside(Counted counted, const Work& work, int repeats) {
+double share_inside(Counted counted, const Work& work, int repeats, double* observed_ratio = nullptr) {
   g_counted = counted;
-  const auto handle = at::addThreadLocalCallback(at::RecordFunctionCallback(on_op_start, on_op_end));
   g_op_nanoseconds = 0;
-  const auto start = SteadyClock::now();
-  for (int i = 0; i < repeats; ++i) work();
-  const auto total = std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count();
-  at::removeCallback(handle);
-  return static_cast<double>(g_op_nanoseconds) / static_cast<double>(total);
+  int64_t plain = 0, observed = 0;
+  const auto nanoseconds_of = [&] {
+    const auto start = SteadyClock::now();
+    work();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now() - start).count();
+  };
+  for (int i = 0; i < repeats; ++i) {
+    plain += nanoseconds_of();
+    const auto handle = at::addThreadLocalCallback(at::RecordFunctionCallback(on_op_start, on_op_end));
+    observed += nanoseconds_of();
+    at::removeCallback(handle);
+  }
+  if (observed_ratio) *observed_ratio = static_cast<double>(observed) / static_cast<double>(plain);
+  return static_cast<double>(g_op_nanoseconds) / static_cast<double>(plain);
 }
 
 struct EntanglementBatch {
@@ -90,8 +105,10 @@ void report(benchmark::State& state, int64_t batch, const Work& work) {
   state.counters["batch"] = static_cast<double>(batch);
   state.counters["states_per_s"] =
       benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+  double observed_ratio = 0;
   state.counters["ops_share"] = share_inside(is_hqrn_op, work, 20);
-  state.counters["kernels_share"] = share_inside(is_kernel, work, 20);
+  state.counters["kernels_share"] = share_inside(is_kernel, work, 20, &observed_ratio);
+  state.counters["observer_cost"] = observed_ratio - 1;
 }
 
 // One training step as hqrn::train makes it (src/training.cpp). Also

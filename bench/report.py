@@ -235,7 +235,7 @@ def section_train(res):
                 rows.append([kind.replace("_", " "), execution, batch, fmt_time(t), f"{batch / t:,.0f}",
                              fmt_share(share), fmt_share(kernels),
                              fmt_share(None if kernels is None else 1 - kernels)] +
-                            [fmt_share(p) for p in phases])
+                            [fmt_share(p) for p in phases] + [fmt_share(res.counter(name, "observer_cost"))])
     if not rows:
         return []
     return ["## 5. One training step and one evaluation", "",
@@ -243,12 +243,15 @@ def section_train(res):
             "MLP readout) on a batch of random two-qubit states, Mode::quantum. train step: zero_grad, forward, "
             "cross-entropy, backward, Adam's update (`hqrn::FusedAdam`, as `hqrn train` uses); eval: the "
             "forward alone under NoGradGuard. in HQRN ops: the share of the time inside HQRN's operators "
-            "(forward and backward kernels with their validation); in kernels: inside HQRN's operators or "
-            "LibTorch's matrix products (mm, addmm, bmm: the MLP readout and the angle tables); both measured by "
-            "a RecordFunction observer on separate iterations. outside kernels: the rest (per-call overhead of "
-            "the small operations, the autograd engine, the optimizer); the phases are shares of the step.", "",
+            "(forward and backward kernels with their validation, the angle tables included); in kernels: inside "
+            "HQRN's operators, LibTorch's matrix products (mm, addmm: the MLP readout) or Adam's element loop "
+            "(FusedAdam's one pass over all parameters, its bookkeeping excluded). Both are the time a "
+            "RecordFunction observer counts inside those calls over the step's time without the observer "
+            "(iterations alternate between the two); observer cost: how much slower the observed iterations "
+            "were. outside kernels: the rest (per-call overhead of the small operations, the autograd engine, "
+            "the optimizer's bookkeeping); the phases are shares of the step.", "",
             table(["what", "execution", "batch", "time", "states / s", "in HQRN ops", "in kernels",
-                   "outside kernels", "forward", "backward", "optimizer"], rows), ""]
+                   "outside kernels", "forward", "backward", "optimizer", "observer cost"], rows), ""]
 
 
 def section_machine(context, command, seconds):

@@ -26,6 +26,14 @@ torch::Tensor per_sample(const torch::Tensor& table, int64_t rows) {
   return table.unsqueeze(-2).expand(grouped).reshape(by_row);
 }
 
+// The diagonals of aware blocks [B, A, m, m] as [B, A m] (block-major), real:
+// hqrn::probs on the blocks as one batch of m x m matrices, one operator
+// (and one backward node) where real() of a diagonal view makes three.
+torch::Tensor block_diagonals(const torch::Tensor& blocks) {
+  const int64_t m = blocks.size(-1);
+  return hqrn::probs(blocks.reshape({-1, m, m})).reshape({blocks.size(0), -1});
+}
+
 int64_t log2_exact(int64_t size, const char* what) {
   const int64_t n = index::qubits_of_dimension(size);
   require(n >= 0, "RegisterState: ", what, " has size ", size, ", not a power of two");
@@ -81,7 +89,7 @@ RegisterState::RegisterState(Representation representation, int64_t qubits, std:
   // Aware blocks that are 1x1 are the probability vector (D = every qubit,
   // so the block index is the basis index).
   if (static_cast<int64_t>(diagonal_.size()) == qubits_ && values_.is_complex()) {
-    values_ = torch::real(values_).reshape({values_.size(0), -1});
+    values_ = block_diagonals(values_);
   }
 }
 
@@ -202,9 +210,12 @@ RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tens
 
 RegisterState RegisterState::repeated(int64_t copies) const {
   require(copies >= 1, "RegisterState: copies must be >= 1, got ", copies);
-  std::vector<int64_t> times(static_cast<size_t>(values_.dim()), 1);
-  times[0] = copies;
-  return with_values(values_.repeat(times));
+  // One copy of an expanded view (repeat() makes several calls for it).
+  auto expanded = values_.sizes().vec();
+  expanded.insert(expanded.begin(), copies);
+  auto rows = values_.sizes().vec();
+  rows[0] *= copies;
+  return with_values(values_.unsqueeze(0).expand(expanded).contiguous().view(rows));
 }
 
 RegisterState RegisterState::apply_channel(const torch::Tensor& kraus, const std::vector<int64_t>& targets) const {
@@ -219,7 +230,7 @@ RegisterState RegisterState::apply_channel(const torch::Tensor& kraus, const std
 torch::Tensor RegisterState::probabilities() const {
   if (is_distribution()) return values_;
   if (representation_ == Representation::dense) return hqrn::probs(values_);
-  const auto diag = torch::real(values_.diagonal(0, 2, 3)).reshape({values_.size(0), -1});
+  const auto diag = block_diagonals(values_);
   // Entry k of `diag` belongs to basis index idx[k]; gather with the inverse.
   const auto idx = basis_indices(qubits_, diagonal_).flatten();
   return diag.index_select(1, torch::argsort(idx));

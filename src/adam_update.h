@@ -4,6 +4,7 @@
 // has picked when the program loads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace hqrn {
@@ -17,5 +18,23 @@ struct AdamCoefficients {
 };
 void adam_update(double* p, const double* g, double* m, double* v, int64_t n, const AdamCoefficients& c);
 void adam_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamCoefficients& c);
+
+// One parameter's arrays and coefficients.
+template <typename real_t>
+struct AdamSpan {
+  real_t* p;
+  const real_t* g;
+  real_t* m;
+  real_t* v;
+  int64_t n;
+  AdamCoefficients c;
+};
+
+// adam_update on every span, their elements split evenly over the OpenMP
+// threads (LibTorch's, so at::set_num_threads applies) when there are enough
+// of them. Each element's update is independent: the result does not depend
+// on the split.
+void adam_update_all(const AdamSpan<double>* spans, size_t count);
+void adam_update_all(const AdamSpan<float>* spans, size_t count);
 
 }  // namespace hqrn

@@ -2,11 +2,14 @@
 #include "src/adam_update.h"
 
 #include <ATen/Dispatch.h>
+#include <ATen/record_function.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
+#include <string>
+#include <vector>
 
 namespace hqrn {
 
@@ -29,7 +32,24 @@ bool fusable_param(const torch::Tensor& p) {
                           fusable_tensor(g, p));
 }
 
+// The step's element loops, by dtype.
+struct PendingSpans {
+  std::vector<AdamSpan<double>> doubles;
+  std::vector<AdamSpan<float>> floats;
+  void add(const AdamSpan<double>& s) { doubles.push_back(s); }
+  void add(const AdamSpan<float>& s) { floats.push_back(s); }
+};
+
 }  // namespace
+
+const std::string& FusedAdam::state_key(const torch::Tensor& p) {
+  // LibTorch keys the state by the printed TensorImpl address; printing it
+  // goes through a stream, so each address is printed once.
+  const auto* impl = p.unsafeGetTensorImpl();
+  auto it = keys_.find(impl);
+  if (it == keys_.end()) it = keys_.emplace(impl, c10::guts::to_string(impl)).first;
+  return it->second;
+}
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
   bool fusable = !closure;
@@ -40,13 +60,16 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
   if (!fusable) return torch::optim::Adam::step(std::move(closure));
 
   torch::NoGradGuard no_grad;
+  // First the bookkeeping (state, step counts, coefficients) for every
+  // parameter, then the arithmetic for all of them in one parallel pass.
+  PendingSpans spans;
   for (auto& group : param_groups_) {
     const auto& o = static_cast<const torch::optim::AdamOptions&>(group.options());
     const auto [beta1, beta2] = o.betas();
     for (auto& p : group.params()) {
       const auto& g = p.grad();
       if (!g.defined()) continue;
-      auto& slot = state_[c10::guts::to_string(p.unsafeGetTensorImpl())];
+      auto& slot = state_[state_key(p)];
       if (!slot) {
         auto fresh = std::make_unique<torch::optim::AdamParamState>();
         fresh->step(0);
@@ -65,8 +88,8 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
       const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(s.step()));
       const AdamCoefficients c{beta1, beta2, o.eps(), o.lr() / bias_correction1, std::sqrt(bias_correction2)};
       AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "FusedAdam::step", [&] {
-        adam_update(p.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), s.exp_avg().data_ptr<scalar_t>(),
-                    s.exp_avg_sq().data_ptr<scalar_t>(), p.numel(), c);
+        spans.add(AdamSpan<scalar_t>{p.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), s.exp_avg().data_ptr<scalar_t>(),
+                                     s.exp_avg_sq().data_ptr<scalar_t>(), p.numel(), c});
       });
       // Written in place, as the in-place ops of torch::optim::Adam would (autograd's checks see it).
       for (const torch::Tensor* t : std::initializer_list<const torch::Tensor*>{&p, &s.exp_avg(), &s.exp_avg_sq()}) {
@@ -74,6 +97,10 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
       }
     }
   }
+  // Named for profilers: the update's arithmetic, apart from its bookkeeping.
+  RECORD_USER_SCOPE("hqrn.adam_update");
+  adam_update_all(spans.doubles.data(), spans.doubles.size());
+  adam_update_all(spans.floats.data(), spans.floats.size());
   return {};
 }
 

@@ -10,6 +10,8 @@
 
 #include <torch/torch.h>
 
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace hqrn {
@@ -29,6 +31,11 @@ class FusedAdam : public torch::optim::Adam {
   // that the next backward gives no gradient: Adam skips it instead of
   // stepping with a zero gradient.
   void zero_grad(bool set_to_none = false);
+
+ private:
+  // state_'s key for parameter p (LibTorch's: its TensorImpl address, printed).
+  const std::string& state_key(const torch::Tensor& p);
+  std::unordered_map<const c10::TensorImpl*, std::string> keys_;
 };
 
 }  // namespace hqrn

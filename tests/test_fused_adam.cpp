@@ -10,10 +10,12 @@
 namespace hqrn {
 namespace {
 
-std::vector<torch::Tensor> make_params(torch::ScalarType dtype) {
+using Shapes = std::vector<std::vector<int64_t>>;
+
+std::vector<torch::Tensor> make_params(torch::ScalarType dtype, const Shapes& shapes = {{3}, {4, 5}, {2, 3, 7}, {1}}) {
   torch::manual_seed(7);
   std::vector<torch::Tensor> out;
-  for (const auto& shape : std::vector<std::vector<int64_t>>{{3}, {4, 5}, {2, 3, 7}, {1}}) {
+  for (const auto& shape : shapes) {
     out.push_back(torch::randn(shape, torch::kFloat64).to(dtype).requires_grad_(true));
   }
   return out;
@@ -46,8 +48,8 @@ const torch::optim::AdamParamState& state_of(const torch::optim::Optimizer& o, c
 }
 
 void run_both(torch::ScalarType dtype, double tolerance, const std::vector<size_t>& frozen,
-              bool set_to_none = false) {
-  const auto reference = make_params(dtype);
+              bool set_to_none = false, const Shapes& shapes = {{3}, {4, 5}, {2, 3, 7}, {1}}) {
+  const auto reference = make_params(dtype, shapes);
   const auto fused_params = copies(reference);
   const auto options = torch::optim::AdamOptions(0.05).betas({0.8, 0.95}).eps(1e-6);
   torch::optim::Adam adam(reference, options);
@@ -141,6 +143,18 @@ TEST(FusedAdam, ContinuesAStateMadeByLibTorchAdam) {
     expect_close(fused_params[i], reference[i], 1e-12, "param " + std::to_string(i));
     EXPECT_EQ(state_of(fused, fused_params[i]).step(), 15);
   }
+}
+
+// Parameters larger than one thread's share: the elements are split over
+// the threads across parameter boundaries; each element's update is the same.
+TEST(FusedAdam, SplitsLargeParametersOverThreads) {
+  const int saved = at::get_num_threads();
+  const Shapes shapes{{3}, {150, 140}, {7}, {9000}};
+  for (const int threads : {1, 2}) {
+    at::set_num_threads(threads);
+    run_both(torch::kFloat64, 1e-12, {2}, true, shapes);
+  }
+  at::set_num_threads(saved);
 }
 
 TEST(FusedAdam, ZeroGradKeepsGradientsDefinedAndZero) {
