@@ -45,7 +45,7 @@ thread_local SteadyClock::time_point g_op_start;
 bool is_hqrn_op(const at::RecordFunction& fn) { return std::strncmp(fn.name(), "hqrn::", 6) == 0; }
 
 bool is_kernel(const at::RecordFunction& fn) {
-  static const std::set<std::string> arithmetic{"aten::mm", "aten::addmm", "aten::bmm", "hqrn.adam_update"};
+  static const std::set<std::string> arithmetic{"aten::mm", "aten::addmm", "hqrn.adam_update"};
   return is_hqrn_op(fn) || arithmetic.count(fn.name()) > 0;
 }
 

@@ -139,22 +139,17 @@ torch::Tensor qrb_step(const torch::Tensor& rho, const torch::Tensor& theta, con
 }
 
 torch::Tensor angle_table(const torch::Tensor& weights, const torch::Tensor& bias, int64_t j) {
-  const auto w = weights.detach().to(torch::kFloat64).contiguous();
-  const auto bv = bias.detach().to(torch::kFloat64).contiguous();
-  const int64_t n = bv.size(0);
-  auto table = torch::zeros({int64_t{1} << (n - 1)}, torch::kFloat64);
-  auto out = table.accessor<double, 1>();
-  const auto wa = w.accessor<double, 2>();
-  const auto ba = bv.accessor<double, 1>();
+  const int64_t n = bias.size(0);
+  // controls[cidx(x, j)][i] = bit i of x (x with bit j = 0); column j stays zero.
+  auto controls = torch::zeros({int64_t{1} << (n - 1), n}, torch::kFloat64);
+  auto bits = controls.accessor<double, 2>();
   for (int64_t x = 0; x < (int64_t{1} << n); ++x) {
     if (qubit_bit(x, n, j) != 0) continue;
-    double value = ba[j];
     for (int64_t i = 0; i < n; ++i) {
-      if (i != j) value += wa[j][i] * static_cast<double>(qubit_bit(x, n, i));
+      if (i != j) bits[other_qubits_index(x, n, j)][i] = static_cast<double>(qubit_bit(x, n, i));
     }
-    out[other_qubits_index(x, n, j)] = value;
   }
-  return table;
+  return controls.matmul(weights[j].to(torch::kFloat64)) + bias[j].to(torch::kFloat64);
 }
 
 torch::Tensor markov_matrix(const torch::Tensor& theta, int64_t n, int64_t target) {

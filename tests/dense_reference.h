@@ -48,7 +48,8 @@ torch::Tensor qrb_step(const torch::Tensor& rho, const torch::Tensor& theta, con
 // [d, d] for a shared table, [B, d, d] per sample.
 // theta_j(c) = bias_j + sum_{i != j} weights_ji c_i for every configuration c
 // of the other qubits, indexed by cidx, from the definition (docs/model.md):
-// [2^(n-1)] float64.
+// [2^(n-1)] float64, a product with explicit 0/1 control bits, so autograd
+// reaches weights and bias.
 torch::Tensor angle_table(const torch::Tensor& weights, const torch::Tensor& bias, int64_t j);
 
 torch::Tensor markov_matrix(const torch::Tensor& theta, int64_t n, int64_t target);

@@ -1,7 +1,7 @@
 // CPU kernels of angle_tables: theta_j(c) = b_j + sum_{i != j} W_ji c_i and
-// its gradient. Both walk the same (target, configuration) pairs; the bit of
-// qubit i in configuration c of target j is control_bit(), one helper for the
-// forward and the backward. Arithmetic only: prepare.h validates.
+// its gradient. Both walk the same (target, configuration) pairs and read the
+// control bits c_i from configuration_index(), one helper for the forward and
+// the backward. Arithmetic only: prepare.h validates.
 #include <ATen/ATen.h>
 #include <torch/library.h>
 
@@ -15,11 +15,13 @@ namespace {
 
 using tables::TablesPlan;
 
-// Bit of qubit i (i != j) in the basis index whose other-qubit bits for
-// target j are configuration c.
-inline bool control_bit(const TablesPlan& s, int64_t j, int64_t c, int64_t i) {
-  return (index::insert_zero_bit(c, index::qubit_mask(s.n, j)) & index::qubit_mask(s.n, i)) != 0;
+// The basis index whose other-qubit bits for target j are configuration c;
+// its bit j is zero, so W_jj never enters.
+inline int64_t configuration_index(const TablesPlan& s, int64_t j, int64_t c) {
+  return index::insert_zero_bit(c, index::qubit_mask(s.n, j));
 }
+
+inline bool has_bit(const TablesPlan& s, int64_t x, int64_t i) { return (x & index::qubit_mask(s.n, i)) != 0; }
 
 template <typename real_t>
 void forward_kernel(const TablesPlan& s, const std::vector<const real_t*>& w, const std::vector<const real_t*>& b,
@@ -28,9 +30,10 @@ void forward_kernel(const TablesPlan& s, const std::vector<const real_t*>& w, co
     for (int64_t r = 0; r < s.sets; ++r) {
       real_t* row = out + (j * s.sets + r) * s.half;
       for (int64_t c = 0; c < s.half; ++c) {
+        const int64_t x = configuration_index(s, j, c);
         real_t angle = 0;
         for (int64_t i = 0; i < s.n; ++i) {
-          if (i != j && control_bit(s, j, c, i)) angle += w[r][j * s.n + i];
+          if (has_bit(s, x, i)) angle += w[r][j * s.n + i];
         }
         row[c] = angle + b[r][j];
       }
@@ -49,9 +52,10 @@ void backward_kernel(const TablesPlan& s, const real_t* g, real_t* grad_w, real_
       real_t total = 0;
       for (int64_t i = 0; i < s.n; ++i) gw[i] = 0;
       for (int64_t c = 0; c < s.half; ++c) {
+        const int64_t x = configuration_index(s, j, c);
         total += row[c];
         for (int64_t i = 0; i < s.n; ++i) {
-          if (i != j && control_bit(s, j, c, i)) gw[i] += row[c];
+          if (has_bit(s, x, i)) gw[i] += row[c];
         }
       }
       grad_b[r * s.n + j] = total;
