@@ -1,6 +1,7 @@
 #include "src/checkpoint.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (fmt 11 moved it here)
 
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,7 @@
 
 #include "src/data/csv.h"
 #include "src/legacy_checkpoint.h"
+#include "src/optimizer_state_key.h"
 #include "src/safetensors.h"
 
 namespace hqrn {
@@ -138,7 +140,7 @@ void save_checkpoint(const ResidualNetworkImpl& model, const std::string& path, 
     if (adam == nullptr) throw std::invalid_argument("checkpoint: only Adam's state can be saved");
     for (const auto& group : adam->param_groups()) {
       for (const auto& p : group.params()) {
-        const auto found = adam->state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+        const auto found = adam->state().find(optimizer_state_key(p));
         if (found == adam->state().end()) continue;  // not stepped yet
         const auto& s = static_cast<const torch::optim::AdamParamState&>(*found->second);
         const auto prefix = kOptimizerPrefix + name_of(model, p) + ".";
@@ -254,7 +256,7 @@ void restore_optimizer(const std::string& path, const ResidualNetworkImpl& model
       if (!state->exp_avg().defined() || !state->exp_avg_sq().defined()) {
         fail(path, fmt::format("optimizer state of '{}' is incomplete", prefix.substr(0, prefix.size() - 1)));
       }
-      adam->state()[c10::guts::to_string(p.unsafeGetTensorImpl())] = std::move(state);
+      adam->state()[optimizer_state_key(p)] = std::move(state);
     }
   }
   bool any = false;

@@ -263,11 +263,10 @@ int run_train(const TrainCommand& cmd) {
 int run_convert_checkpoint(const std::string& from, const std::string& out) {
   fmt::print(stderr, "warning: {} is read with LibTorch's archive reader, which is not safe on files from others; "
                      "convert only files you trust\n", from);
-  const auto loaded = load_legacy_checkpoint(from);
   // The training progress travels; the old optimizer state does not (a
   // resumed run restarts Adam's moments).
-  save_checkpoint(*loaded.model, out, TrainingState{loaded.training_json});
-  fmt::print("converted {} ({} checkpoint) into {}\n", from, to_string(loaded.kind), out);
+  const auto kind = convert_legacy_checkpoint(from, out);
+  fmt::print("converted {} ({} checkpoint) into {}\n", from, to_string(kind), out);
   return 0;
 }
 

@@ -42,12 +42,10 @@ struct PendingSpans {
 
 }  // namespace
 
-const std::string& FusedAdam::state_key(const torch::Tensor& p) {
-  // LibTorch keys the state by the printed TensorImpl address; printing it
-  // goes through a stream, so each address is printed once.
+const OptimizerStateKey& FusedAdam::state_key(const torch::Tensor& p) {
   const auto* impl = p.unsafeGetTensorImpl();
   auto it = keys_.find(impl);
-  if (it == keys_.end()) it = keys_.emplace(impl, c10::guts::to_string(impl)).first;
+  if (it == keys_.end()) it = keys_.emplace(impl, optimizer_state_key(p)).first;
   return it->second;
 }
 

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "src/optimizer_state_key.h"
+
 namespace hqrn {
 
 class FusedAdam : public torch::optim::Adam {
@@ -33,9 +35,10 @@ class FusedAdam : public torch::optim::Adam {
   void zero_grad(bool set_to_none = false);
 
  private:
-  // state_'s key for parameter p (LibTorch's: its TensorImpl address, printed).
-  const std::string& state_key(const torch::Tensor& p);
-  std::unordered_map<const c10::TensorImpl*, std::string> keys_;
+  // state_'s key for parameter p, made once per parameter (LibTorch 1.13
+  // prints it through a stream).
+  const OptimizerStateKey& state_key(const torch::Tensor& p);
+  std::unordered_map<const c10::TensorImpl*, OptimizerStateKey> keys_;
 };
 
 }  // namespace hqrn

@@ -5,12 +5,16 @@
 #include "src/legacy_checkpoint.h"
 
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <sstream>
 #include <stdexcept>
@@ -168,6 +172,71 @@ LoadedCheckpoint load_legacy_checkpoint(const std::string& path) {
     }
   }
   return loaded;
+}
+
+namespace {
+
+// Runs `work` in a forked child; its result (or its exception's message)
+// comes back through a pipe. A child killed by a signal becomes an error.
+std::string run_in_child(const std::function<std::string()>& work, const std::string& path) {
+  int fds[2];
+  if (pipe(fds) != 0) throw std::runtime_error(fmt::format("{}: pipe failed: {}", path, std::strerror(errno)));
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(fmt::format("{}: fork failed: {}", path, std::strerror(errno)));
+  if (pid == 0) {
+    close(fds[0]);
+    std::string reply;
+    int code = 0;
+    try {
+      reply = work();
+    } catch (const c10::Error& e) {
+      reply = e.what_without_backtrace();
+      code = 1;
+    } catch (const std::exception& e) {
+      reply = e.what();
+      code = 1;
+    }
+    for (size_t done = 0; done < reply.size();) {
+      const ssize_t n = write(fds[1], reply.data() + done, reply.size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    _exit(code);  // no destructors or atexit handlers of the parent's objects
+  }
+  close(fds[1]);
+  std::string reply;
+  char buffer[4096];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    reply.append(buffer, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    throw std::runtime_error(fmt::format("{}: LibTorch's archive reader crashed on this file ({}); it is not a "
+                                         "checkpoint that can be converted",
+                                         path, strsignal(WTERMSIG(status))));
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error(reply);
+  return reply;
+}
+
+}  // namespace
+
+ModelKind convert_legacy_checkpoint(const std::string& from, const std::string& out) {
+  const auto kind = run_in_child(
+      [&] {
+        const auto loaded = load_legacy_checkpoint(from);
+        save_checkpoint(*loaded.model, out, TrainingState{loaded.training_json});
+        return to_string(loaded.kind);
+      },
+      from);
+  return kind == to_string(ModelKind::hqrn) ? ModelKind::hqrn : ModelKind::classical;
 }
 
 }  // namespace hqrn

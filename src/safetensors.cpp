@@ -1,6 +1,7 @@
 #include "src/safetensors.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // fmt::join (fmt 11 moved it here)
 #include <openssl/evp.h>
 
 #include <nlohmann/json.hpp>

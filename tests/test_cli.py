@@ -654,6 +654,21 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(meta["data_sha256"], hashlib.sha256(read_bytes(new)[8 + n:]).hexdigest())
         run_ok(self, ["export-qasm", "--model", new, "--out", path("bad", "converted_qasm")])
 
+    def test_convert_survives_a_crash_in_the_archive_reader(self):
+        # The fuzz corpus' archive that crashes LibTorch's reader, in a valid envelope:
+        # the reader runs in a child process, so the tool exits 2 naming the file.
+        folder = os.path.join(SOURCE_DIR, "tests", "fuzz", "corpus", "checkpoint")
+        crash = sorted(f for f in os.listdir(folder) if f.startswith("crash-") and "." not in f)[0]
+        archive = read_bytes(os.path.join(folder, crash))
+        crafted = path("bad", "crafted_for_convert.pt")
+        with open(crafted, "wb") as f:
+            f.write(b"HQRNCKPT" + (2).to_bytes(4, "little") + len(archive).to_bytes(8, "little")
+                    + zlib.crc32(archive).to_bytes(4, "little") + archive)
+        out = path("bad", "never_converted.pt")
+        proc = self.expect_error(["convert-checkpoint", "--from", crafted, "--out", out], "crafted_for_convert.pt",
+                                 absent=[out])
+        self.assertEqual(proc.returncode, 2, describe(proc))
+
     def test_translate_of_an_hqrn(self):
         hqrn = entanglement_checkpoint(self)
         out = path("bad", "never_translated2.pt")

@@ -1,8 +1,12 @@
-"""Finds and loads the operator library (libhqrn_ops.so) into torch.ops.hqrn.
+"""Finds and loads the operator library (libhqrn_ops.so) into torch.ops.hqrn,
+with autograd: registered from Python on torch >= 2.4 (hqrn._registrations,
+which torch.func and torch.compile can trace), else the C++ autograd kernels
+(libhqrn_ops_autograd.so, beside the operator library).
 
 Search order: the HQRN_OPS_LIBRARY environment variable, the package's own
 folder (where the build installs it), then build/lib of the source tree the
-package sits in.
+package sits in. A package built against one torch refuses to load under
+another (its C++ symbols would not resolve).
 """
 
 import os
@@ -10,6 +14,7 @@ import os
 import torch
 
 LIBRARY_NAME = "libhqrn_ops.so"
+AUTOGRAD_LIBRARY_NAME = "libhqrn_ops_autograd.so"
 _loaded_from = None
 
 
@@ -26,11 +31,35 @@ def candidates():
     return found
 
 
+def built_against():
+    """The torch version the package's libraries were compiled against, or None if unrecorded."""
+    try:
+        from . import _build_info
+    except ImportError:  # sources used in place, without a build
+        return None
+    return _build_info.TORCH_VERSION or None
+
+
+def check_torch_version():
+    built = built_against()
+    if built is not None and built != torch.__version__:
+        raise ImportError(
+            "hqrn: this package was built against torch {built} but torch {running} is installed. Rebuild it "
+            "against the installed torch (in a checkout: pip install --no-build-isolation --force-reinstall .), "
+            "or install torch=={built}.".format(built=built, running=torch.__version__))
+
+
+def python_autograd():
+    """Whether this torch registers custom-op autograd and fake kernels from Python."""
+    return hasattr(torch.library, "register_autograd") and hasattr(torch.library, "register_fake")
+
+
 def load_library():
-    """Loads the library once; returns the path it came from."""
+    """Loads the library once, with its autograd; returns the path it came from."""
     global _loaded_from
     if _loaded_from is not None:
         return _loaded_from
+    check_torch_version()
     tried = candidates()
     env = os.environ.get("HQRN_OPS_LIBRARY")
     if env and not os.path.isfile(env):
@@ -39,6 +68,14 @@ def load_library():
         if os.path.isfile(path):
             torch.ops.load_library(path)
             _loaded_from = path
+            if python_autograd():
+                from . import _registrations  # noqa: F401  (registers on import)
+            else:
+                autograd_path = os.path.join(os.path.dirname(path), AUTOGRAD_LIBRARY_NAME)
+                if not os.path.isfile(autograd_path):
+                    raise ImportError("hqrn: {} has no {} beside it (the C++ autograd kernels this torch {} "
+                                      "needs)".format(path, AUTOGRAD_LIBRARY_NAME, torch.__version__))
+                torch.ops.load_library(autograd_path)
             return path
     raise ImportError("hqrn: cannot find the operator library {}; tried {}. Build the project "
                       "(scripts/build.sh) or set HQRN_OPS_LIBRARY".format(LIBRARY_NAME, ", ".join(tried)))

@@ -1,0 +1,283 @@
+"""PyTorch 2 glue for the C++ operators (torch >= 2.4; docs/architecture.md,
+"Two LibTorches").
+
+- Fake kernels: the output's shape, dtype and device from the inputs' alone
+  (no data), for FakeTensor tracing: torch.compile, torch.export and
+  torch.library.opcheck. They run on symbolic shapes too, which the C++
+  kernels' validation cannot; validation stays in C++ (prepare.h), which runs
+  when the real kernel does.
+- Autograd, registered from Python over the same hand-written backward
+  operators (torch.ops.hqrn._<op>_backward) that the C++ autograd kernels
+  call: torch.func (grad, vjp, jacrev, vmap) cannot see through a C++
+  torch::autograd::Function, and dynamo traces this route without graph breaks.
+
+Imported by hqrn._library when torch has torch.library.register_autograd;
+older torch loads the C++ autograd kernels (libhqrn_ops_autograd.so) instead.
+"""
+
+import torch
+from torch._functorch.utils import enable_single_level_autograd_function
+from torch.autograd.function import _SingleLevelFunction
+
+_hqrn = torch.ops.hqrn
+
+
+def _complex_of(real_dtype):
+    return torch.complex64 if real_dtype == torch.float32 else torch.complex128
+
+
+def _real_of(complex_dtype):
+    return torch.float32 if complex_dtype == torch.complex64 else torch.float64
+
+
+def _like(t, shape, dtype=None):
+    """A contiguous output as the C++ kernels return it."""
+    return t.new_empty(shape, dtype=dtype or t.dtype)
+
+
+def _qubits(size):
+    """log2 of a power-of-two size; works on symbolic sizes whose value is known."""
+    return int(size).bit_length() - 1
+
+
+# ---- fake kernels: outputs of the forward operators ----
+
+def _fake_same_shape(x, *rest):
+    return _like(x, x.shape)
+
+
+def _fake_aware_step(blocks, theta, phi, target, diagonal):
+    if target in diagonal:  # already measured: the blocks keep their shape
+        return _like(blocks, blocks.shape)
+    b, a, m, _ = blocks.shape
+    return _like(blocks, (b, a * 2, m // 2, m // 2))
+
+
+def _fake_embed_ancillas(rho, n_aux):
+    d = rho.shape[1] * (1 << n_aux)
+    return _like(rho, (rho.shape[0], d, d))
+
+
+def _fake_partial_trace(rho, keep):
+    d = 1 << len(keep)
+    return _like(rho, (rho.shape[0], d, d))
+
+
+def _fake_probs(rho):
+    return _like(rho, (rho.shape[0], rho.shape[1]), _real_of(rho.dtype))
+
+
+def _fake_angle_tables(weights, biases):
+    n = weights[0].shape[0]
+    return _like(weights[0], (n, len(weights), 1 << (n - 1)))
+
+
+# ---- fake kernels: outputs of the backward operators (one per differentiable input) ----
+
+def _fake_grads(*inputs):
+    return tuple(_like(t, t.shape) for t in inputs)
+
+
+def _fake_embed_ancillas_backward(grad, n_aux):
+    d = grad.shape[1] // (1 << n_aux)
+    return _like(grad, (grad.shape[0], d, d))
+
+
+def _fake_partial_trace_backward(grad, keep, n):
+    d = 1 << n
+    return _like(grad, (grad.shape[0], d, d))
+
+
+def _fake_probs_backward(grad):
+    return _like(grad, (grad.shape[0], grad.shape[1], grad.shape[1]), _complex_of(grad.dtype))
+
+
+def _fake_angle_tables_backward(grad):
+    n, r = grad.shape[0], grad.shape[1]
+    return _like(grad, (r, n, n)), _like(grad, (r, n))
+
+
+# ---- autograd ----
+#
+# Each op's Autograd kernel applies a single-level autograd Function: the
+# dispatcher has already placed the call at the current torch.func level, so
+# the Function records on that level's tensors as a built-in op's derivative
+# does. (torch.library.register_autograd applies a plain autograd.Function,
+# which torch.func refuses inside a transform in 2.11: pytorch/pytorch#170834,
+# fixed upstream the same way, #184974.) List arguments (angle_tables) are
+# flattened for Function.apply, which takes tensors one by one.
+
+_lib = torch.library.Library("hqrn", "FRAGMENT")
+
+
+def _flatten(args):
+    flat, spec = [], []
+    for a in args:
+        if isinstance(a, (list, tuple)) and a and isinstance(a[0], torch.Tensor):
+            flat.extend(a)
+            spec.append(len(a))
+        else:
+            flat.append(a)
+            spec.append(None)
+    return flat, tuple(spec)
+
+
+def _unflatten(flat, spec):
+    args, i = [], 0
+    for count in spec:
+        if count is None:
+            args.append(flat[i])
+            i += 1
+        else:
+            args.append(list(flat[i:i + count]))
+            i += count
+    return args
+
+
+def _requires_grad(flat):
+    return any(isinstance(a, torch.Tensor) and a.requires_grad for a in flat)
+
+
+def _register_autograd(name, setup_context, backward):
+    """setup_context(ctx, args, output) and backward(ctx, grad...) -> one entry per
+    argument (a list for a list argument, None for a non-tensor) for op hqrn::name."""
+    op = getattr(_hqrn, name).default
+
+    class Function(_SingleLevelFunction):
+        @staticmethod
+        def forward(*flat_and_spec):
+            return op(*_unflatten(flat_and_spec[:-1], flat_and_spec[-1]))
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.spec = inputs[-1]
+            setup_context(ctx, _unflatten(inputs[:-1], ctx.spec), output)
+
+        @staticmethod
+        def backward(ctx, *grads):
+            flat, _ = _flatten(backward(ctx, *grads))
+            return tuple(flat) + (None,)
+
+    Function.__name__ = Function.__qualname__ = "HqrnAutograd_" + name
+
+    schema_args = op._schema.arguments
+
+    def kernel(keyset, *args):
+        # The dispatcher drops trailing arguments equal to their defaults (dephase=True).
+        args = args + tuple(a.default_value for a in schema_args[len(args):])
+        flat, spec = _flatten(args)
+        if torch.is_grad_enabled() and _requires_grad(flat):
+            with enable_single_level_autograd_function():
+                return Function.apply(*flat, spec)
+        with torch._C._AutoDispatchBelowAutograd():
+            return op.redispatch(keyset & torch._C._after_autograd_keyset, *args)
+
+    _lib.impl(name, kernel, "Autograd", with_keyset=True)
+
+
+def _save_tensor_inputs(n_tensors):
+    def setup_context(ctx, args, output):
+        ctx.save_for_backward(*args[:n_tensors])
+        ctx.rest = args[n_tensors:]
+    return setup_context
+
+
+def _register_tensor_grads_autograd(name, n_tensors):
+    """An op whose first n_tensors inputs are tensors and whose backward operator is
+    `_<name>_backward(grad, *inputs) -> one gradient per tensor input`."""
+    backward_op = getattr(_hqrn, "_{}_backward".format(name))
+
+    def backward(ctx, grad):
+        grads = backward_op(grad.contiguous(), *ctx.saved_tensors, *ctx.rest)
+        return tuple(grads) + (None,) * len(ctx.rest)
+
+    _register_autograd(name, _save_tensor_inputs(n_tensors), backward)
+
+
+def _store_args(ctx, args, output):
+    ctx.args = args
+
+
+def _refuse_double_backward(name):
+    """The backward operators have no derivative of their own: a second derivative is
+    refused, with the C++ kernels' message, when it is asked for (first-order
+    transforms such as torch.func.grad run backward with create_graph and stay fine)."""
+    def backward(ctx, *grads):
+        raise RuntimeError("hqrn::{}: double backward is not supported (its backward is not differentiable; call "
+                           "backward without create_graph)".format(name))
+
+    _register_autograd("_{}_backward".format(name), lambda ctx, args, output: None, backward)
+
+
+# ---- vmap: an extra leading dimension over any argument ----
+
+def _select(arg, dim, i):
+    if dim is None:
+        return arg
+    if isinstance(arg, list):
+        return [_select(a, d, i) for a, d in zip(arg, dim)]
+    return arg.select(dim, i)
+
+
+def _register_vmap_by_loop(name):
+    """The op once per slice of the mapped dimension, stacked: correct for every op and
+    argument layout (shared or per-sample tables, grouped tables, lists)."""
+    op = getattr(_hqrn, name).default
+
+    def rule(info, in_dims, *args):
+        outs = [op(*[_select(a, d, i) for a, d in zip(args, in_dims)]) for i in range(info.batch_size)]
+        if isinstance(outs[0], tuple):
+            return tuple(torch.stack(o) for o in zip(*outs)), (0,) * len(outs[0])
+        return torch.stack(outs), 0
+
+    torch.library.register_vmap("hqrn::" + name, rule)
+
+
+def _register():
+    uniform = [("qrb_step", 3, _fake_same_shape), ("qrb_sweep", 3, _fake_same_shape),
+               ("aware_step", 3, _fake_aware_step), ("markov_step", 2, _fake_same_shape),
+               ("apply_unitary", 2, _fake_same_shape), ("apply_kraus", 2, _fake_same_shape),
+               ("aware_apply_kraus", 2, _fake_same_shape)]
+    for name, n_tensors, fake in uniform:
+        torch.library.register_fake("hqrn::" + name, fake)
+        torch.library.register_fake("hqrn::_{}_backward".format(name),
+                                    lambda grad, *args, n=n_tensors: _fake_grads(*args[:n]))
+        _register_tensor_grads_autograd(name, n_tensors)
+
+    # dephase is its own adjoint: its backward is itself, differentiable again.
+    torch.library.register_fake("hqrn::dephase", _fake_same_shape)
+    _register_autograd("dephase", _store_args, lambda ctx, grad: (_hqrn.dephase(grad, ctx.args[1]), None))
+
+    torch.library.register_fake("hqrn::embed_ancillas", _fake_embed_ancillas)
+    torch.library.register_fake("hqrn::_embed_ancillas_backward", _fake_embed_ancillas_backward)
+    _register_autograd("embed_ancillas", _store_args,
+                       lambda ctx, grad: (_hqrn._embed_ancillas_backward(grad.contiguous(), ctx.args[1]), None))
+
+    def partial_trace_context(ctx, args, output):
+        ctx.keep, ctx.n = args[1], _qubits(args[0].shape[1])
+
+    torch.library.register_fake("hqrn::partial_trace", _fake_partial_trace)
+    torch.library.register_fake("hqrn::_partial_trace_backward", _fake_partial_trace_backward)
+    _register_autograd("partial_trace", partial_trace_context,
+                       lambda ctx, grad: (_hqrn._partial_trace_backward(grad.contiguous(), ctx.keep, ctx.n), None))
+
+    torch.library.register_fake("hqrn::probs", _fake_probs)
+    torch.library.register_fake("hqrn::_probs_backward", _fake_probs_backward)
+    _register_autograd("probs", _store_args, lambda ctx, grad: (_hqrn._probs_backward(grad.contiguous()),))
+
+    def angle_tables_backward(ctx, grad):
+        # One buffer per kind for all R weight sets; each parameter gets its slice.
+        grad_weights, grad_biases = _hqrn._angle_tables_backward(grad.contiguous())
+        return list(grad_weights.unbind(0)), list(grad_biases.unbind(0))
+
+    torch.library.register_fake("hqrn::angle_tables", _fake_angle_tables)
+    torch.library.register_fake("hqrn::_angle_tables_backward", _fake_angle_tables_backward)
+    _register_autograd("angle_tables", _store_args, angle_tables_backward)
+
+    for name in [u[0] for u in uniform] + ["embed_ancillas", "partial_trace", "probs", "angle_tables"]:
+        _refuse_double_backward(name)
+    for qualname in [n for n in torch._C._dispatch_get_all_op_names() if n.startswith("hqrn::")]:
+        _register_vmap_by_loop(qualname.split("::")[1])
+
+
+_register()
