@@ -128,6 +128,43 @@ def test_opcheck_backward_operators():
     assert not failures, "opcheck failed:\n" + "\n".join(failures)
 
 
+def test_bad_input_fails_alike_eager_and_compiled():
+    """A bad call traced by torch.compile fails with the eager (C++) message, whether the
+    fake kernel or the real kernel is the first to see it."""
+    c128, f64 = torch.complex128, torch.float64
+    rho = torch.eye(4, dtype=c128)[None] / 4
+    cases = [
+        ("qrb_step, 3 angles for 2 qubits", lambda: torch.ops.hqrn.qrb_step(rho, torch.zeros(3, dtype=f64),
+                                                                            torch.zeros(3, dtype=f64), 0)),
+        ("aware_step on 3-d blocks", lambda: torch.ops.hqrn.aware_step(torch.zeros(2, 2, 3, dtype=c128),
+                                                                       torch.zeros(2, dtype=f64),
+                                                                       torch.zeros(2, dtype=f64), 0, [])),
+        ("probs of a vector batch", lambda: torch.ops.hqrn.probs(torch.zeros(2, 4, dtype=c128))),
+        ("partial_trace of a vector batch", lambda: torch.ops.hqrn.partial_trace(torch.zeros(2, 4, dtype=c128), [0])),
+        ("dephase, target out of range", lambda: torch.ops.hqrn.dephase(rho, 5)),
+        ("angle_tables of a non-square matrix", lambda: torch.ops.hqrn.angle_tables([torch.zeros(2, 3, dtype=f64)],
+                                                                                    [torch.zeros(2, dtype=f64)])),
+    ]
+    failures = []
+    for label, call in cases:
+        try:
+            call()
+        except RuntimeError as e:
+            eager = str(e).splitlines()[0]
+        else:
+            failures.append("{}: eager call did not fail".format(label))
+            continue
+        torch._dynamo.reset()
+        try:
+            torch.compile(call, fullgraph=True)()
+        except Exception as e:  # dynamo wraps a fake kernel's error in its own type
+            if eager not in str(e):
+                failures.append("{}: compiled error {!r} lacks {!r}".format(label, str(e)[:300], eager))
+        else:
+            failures.append("{}: compiled call did not fail".format(label))
+    assert not failures, "\n".join(failures)
+
+
 # ---- models under torch.compile ----
 
 def model_cases():
@@ -267,6 +304,58 @@ def test_func_over_operators():
     mapped = vmap(lambda r: torch.ops.hqrn.qrb_step(r, theta, phi, 0, True))(stacked)
     looped = torch.stack([torch.ops.hqrn.qrb_step(r, theta, phi, 0, True) for r in stacked])
     assert (mapped - looped).abs().max().item() < TOL
+
+
+def test_vmap_table():
+    """vmap over a leading dimension of each row's state (the dimension folded into the
+    operator's batch) and of its tables (run slice by slice), forward and vjp, against a
+    Python loop; both precisions of the table's inputs are complex128/float64 here."""
+    import test_ops
+    from torch.func import vjp, vmap
+    failures = []
+    for case in table_cases():
+        op = getattr(torch.ops.hqrn, case["op"])
+        gen = torch.Generator().manual_seed(12)
+        base = [test_ops.make_arg(spec, gen) for spec in case["args"]]
+        tensors = [k for k, a in enumerate(base) if isinstance(a, torch.Tensor)]
+        for mapped in ([tensors[0]], tensors):  # the state alone; every tensor
+            # A second slice: the state perturbed, other tensors scaled (which keeps the
+            # zeros aware_apply_kraus requires of its Kraus operators).
+            noise = {k: 0.1 * torch.randn(base[k].shape, dtype=base[k].dtype, generator=gen) for k in mapped}
+            stacks = {k: torch.stack([base[k], base[k] + noise[k] if k == tensors[0] else base[k] * 0.7])
+                      for k in mapped}
+
+            def call(*tensor_args):
+                full = list(base)
+                for k, a in zip(tensors, tensor_args):
+                    full[k] = a
+                return op(*full)
+
+            # Every tensor argument goes in; the unmapped ones with in_dim None.
+            in_dims = tuple(0 if k in mapped else None for k in tensors)
+            inputs = [stacks[k] if k in mapped else base[k] for k in tensors]
+
+            def slice_of(i):
+                return [stacks[k][i] if k in mapped else base[k] for k in tensors]
+
+            got = vmap(call, in_dims=in_dims)(*inputs)
+            want = torch.stack([call(*slice_of(i)) for i in range(2)])
+            err = (got - want).abs().max().item()
+            # Pullbacks of a random cotangent into every tensor argument, mapped or not
+            # (an unmapped table gets one gradient per slice), through the backward
+            # operators' vmap rules.
+            cot = torch.randn(got.shape, dtype=got.dtype, generator=gen)
+
+            def pullback(cot_i, *tensor_args):
+                return vjp(call, *tensor_args)[1](cot_i)
+
+            grads = vmap(pullback, in_dims=(0,) + in_dims)(cot, *inputs)
+            looped = [pullback(cot[i], *slice_of(i)) for i in range(2)]
+            for j in range(len(tensors)):
+                err = max(err, (grads[j] - torch.stack([looped[i][j] for i in range(2)])).abs().max().item())
+            if err > TOL:
+                failures.append("{} {} mapping {}: {:.1e}".format(case["op"], case["args"], mapped, err))
+    assert not failures, "\n".join(failures)
 
 
 def test_func_per_sample_gradients_of_a_model():

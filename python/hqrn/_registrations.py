@@ -41,12 +41,25 @@ def _qubits(size):
 
 
 # ---- fake kernels: outputs of the forward operators ----
+#
+# The C++ validation (prepare.h) decides what is accepted and runs with the
+# real kernel. A fake kernel checks only the structure its own shape
+# arithmetic reads, with the C++ message, so that tracing a bad call fails
+# with the same words as running it.
+
+def _density_batch(rho, op):
+    if rho.dim() != 3:
+        raise RuntimeError("{}: rho must be a batch of density matrices [B, d, d], got {} dimensions {}".format(
+            op, rho.dim(), list(rho.shape)))
 
 def _fake_same_shape(x, *rest):
     return _like(x, x.shape)
 
 
 def _fake_aware_step(blocks, theta, phi, target, diagonal):
+    if blocks.dim() != 4:
+        raise RuntimeError("aware_step: blocks must have shape [B, 2^|D|, 2^m, 2^m], got {}".format(
+            list(blocks.shape)))
     if target in diagonal:  # already measured: the blocks keep their shape
         return _like(blocks, blocks.shape)
     b, a, m, _ = blocks.shape
@@ -54,21 +67,30 @@ def _fake_aware_step(blocks, theta, phi, target, diagonal):
 
 
 def _fake_embed_ancillas(rho, n_aux):
+    _density_batch(rho, "embed_ancillas")
     d = rho.shape[1] * (1 << n_aux)
     return _like(rho, (rho.shape[0], d, d))
 
 
 def _fake_partial_trace(rho, keep):
+    _density_batch(rho, "partial_trace")
     d = 1 << len(keep)
     return _like(rho, (rho.shape[0], d, d))
 
 
 def _fake_probs(rho):
+    _density_batch(rho, "probs")
     return _like(rho, (rho.shape[0], rho.shape[1]), _real_of(rho.dtype))
 
 
 def _fake_angle_tables(weights, biases):
-    n = weights[0].shape[0]
+    if not weights:
+        raise RuntimeError("angle_tables: weights is an empty list (expected at least one [n, n] matrix)")
+    first = weights[0]
+    if first.dim() != 2 or first.shape[0] != first.shape[1] or first.shape[0] < 1:
+        raise RuntimeError("angle_tables: weights[0] must be a square matrix [n, n] with n >= 1, got {}".format(
+            list(first.shape)))
+    n = first.shape[0]
     return _like(weights[0], (n, len(weights), 1 << (n - 1)))
 
 
@@ -210,6 +232,23 @@ def _refuse_double_backward(name):
 
 
 # ---- vmap: an extra leading dimension over any argument ----
+#
+# When only the state (and, for a backward operator, its incoming gradient)
+# is mapped, which is what vmap over samples or per-sample gradients makes,
+# the mapped dimension folds into the operator's own batch dimension: one call
+# on [V*B, ...]. Other tensors, unmapped, are tiled to the folded batch in
+# their per-sample form (and, in a backward, the gradients of shared or
+# grouped ones summed back per mapped slice). Anything else (mapped tables,
+# angle_tables' lists) runs the operator once per slice.
+
+# Per operator: the rank of each non-state tensor argument's per-sample (or
+# grouped) form, by position; None for one that has only a shared form.
+_PER_SAMPLE_RANK = {
+    "qrb_step": {1: 2, 2: 2}, "aware_step": {1: 2, 2: 2}, "markov_step": {1: 2}, "qrb_sweep": {1: None, 2: None},
+    "apply_unitary": {1: 3}, "apply_kraus": {1: 4}, "aware_apply_kraus": {1: 4},
+    "dephase": {}, "embed_ancillas": {}, "partial_trace": {}, "probs": {},
+}
+
 
 def _select(arg, dim, i):
     if dim is None:
@@ -219,18 +258,99 @@ def _select(arg, dim, i):
     return arg.select(dim, i)
 
 
-def _register_vmap_by_loop(name):
-    """The op once per slice of the mapped dimension, stacked: correct for every op and
-    argument layout (shared or per-sample tables, grouped tables, lists)."""
+def _by_loop(op, info, in_dims, args):
+    """The op once per slice of the mapped dimension, stacked: right for any layout."""
+    outs = [op(*[_select(a, d, i) for a, d in zip(args, in_dims)]) for i in range(info.batch_size)]
+    if isinstance(outs[0], tuple):
+        return tuple(torch.stack(o) for o in zip(*outs)), (0,) * len(outs[0])
+    return torch.stack(outs), 0
+
+
+def _fold(t, dim):
+    """[..V at dim.., B, ...] -> [V*B, ...] and B."""
+    t = t.movedim(dim, 0)
+    return t.reshape((t.shape[0] * t.shape[1],) + tuple(t.shape[2:])), t.shape[1]
+
+
+def _unfold(t, v):
+    return t.reshape((v, t.shape[0] // v) + tuple(t.shape[1:]))
+
+
+def _tensors_unmapped(args, in_dims, first):
+    return all(d is None for a, d in zip(args[first:], in_dims[first:]) if isinstance(a, torch.Tensor) or
+               isinstance(a, list))
+
+
+def _register_forward_vmap(name, ranks):
     op = getattr(_hqrn, name).default
 
     def rule(info, in_dims, *args):
-        outs = [op(*[_select(a, d, i) for a, d in zip(args, in_dims)]) for i in range(info.batch_size)]
-        if isinstance(outs[0], tuple):
-            return tuple(torch.stack(o) for o in zip(*outs)), (0,) * len(outs[0])
-        return torch.stack(outs), 0
+        if in_dims[0] is None or not _tensors_unmapped(args, in_dims, 1):
+            return _by_loop(op, info, in_dims, args)
+        v = info.batch_size
+        state, _ = _fold(args[0], in_dims[0])
+        folded = [state]
+        for k, a in enumerate(args[1:], 1):
+            if isinstance(a, torch.Tensor) and ranks.get(k) is not None and a.dim() == ranks[k]:
+                a = a.repeat((v,) + (1,) * (a.dim() - 1))  # per sample or grouped: the same rows per slice
+            folded.append(a)
+        return _unfold(op(*folded), v), 0
 
     torch.library.register_vmap("hqrn::" + name, rule)
+
+
+def _register_backward_vmap(name, ranks):
+    """_<name>_backward(grad, state, *rest) (or (grad, non-tensors) for state-only ops)."""
+    op = getattr(_hqrn, "_{}_backward".format(name)).default
+    state_only = not ranks
+
+    def rule(info, in_dims, grad, *args):
+        if state_only:
+            if in_dims[0] is None or not _tensors_unmapped(args, in_dims[1:], 0):
+                return _by_loop(op, info, in_dims, (grad,) + args)
+            folded, _ = _fold(grad, in_dims[0])
+            return _unfold(op(folded, *args), info.batch_size), 0
+        shared_only = any(r is None for r in ranks.values())
+        if in_dims[0] is None or in_dims[1] is None or shared_only or not _tensors_unmapped(args, in_dims[1:], 1):
+            return _by_loop(op, info, in_dims, (grad,) + args)
+        v = info.batch_size
+        grad_f, _ = _fold(grad, in_dims[0])
+        state_f, b = _fold(args[0], in_dims[1])
+        rest = []
+        for k, a in enumerate(args[1:], 1):
+            if isinstance(a, torch.Tensor):
+                per_sample = a.dim() == ranks[k]
+                rows = a.repeat_interleave(b // a.shape[0], 0) if per_sample else a.expand((b,) + tuple(a.shape))
+                a = rows.repeat((v,) + (1,) * (rows.dim() - 1))
+            rest.append(a)
+        grads = op(grad_f, state_f, *rest)
+        out = [_unfold(grads[0], v)]
+        for k, g in enumerate(grads[1:], 1):
+            original = args[k]
+            g = _unfold(g, v)  # [V, B, ...]
+            if original.dim() == ranks[k]:  # per sample or grouped [G, ...]: sum each group
+                groups = original.shape[0]
+                g = g.reshape((v, groups, b // groups) + tuple(g.shape[2:])).sum(2)
+            else:  # shared: sum over the samples of each slice
+                g = g.sum(1)
+            out.append(g)
+        return tuple(out), (0,) * len(out)
+
+    torch.library.register_vmap("hqrn::_{}_backward".format(name), rule)
+
+
+def _register_vmap(qualnames):
+    for qualname in qualnames:
+        name = qualname.split("::")[1]
+        forward = name[1:-len("_backward")] if name.endswith("_backward") else None
+        if forward is None and name in _PER_SAMPLE_RANK:
+            _register_forward_vmap(name, _PER_SAMPLE_RANK[name])
+        elif forward in _PER_SAMPLE_RANK:
+            _register_backward_vmap(forward, _PER_SAMPLE_RANK[forward])
+        else:  # angle_tables and its backward: lists of weight sets
+            op = getattr(_hqrn, name).default
+            torch.library.register_vmap(qualname, lambda info, in_dims, *args, op=op: _by_loop(op, info, in_dims,
+                                                                                                  args))
 
 
 def _register():
@@ -276,8 +396,7 @@ def _register():
 
     for name in [u[0] for u in uniform] + ["embed_ancillas", "partial_trace", "probs", "angle_tables"]:
         _refuse_double_backward(name)
-    for qualname in [n for n in torch._C._dispatch_get_all_op_names() if n.startswith("hqrn::")]:
-        _register_vmap_by_loop(qualname.split("::")[1])
+    _register_vmap([n for n in torch._C._dispatch_get_all_op_names() if n.startswith("hqrn::")])
 
 
 _register()
