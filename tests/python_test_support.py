@@ -2,7 +2,8 @@
 in the PyPI virtual environments, which have no torch):
 
 - run_suite: runs test cases with per-test timings and ends with the line
-  'N passed, N failed' that CTest's logs are read by;
+  'N passed, N failed' that CTest's logs are read by; run_functions does the
+  same for plain test_* functions;
 - ensure_venv: makes (or reuses) a virtual environment with pinned PyPI
   packages; when PyPI cannot be reached the test fails and says so.
 """
@@ -77,6 +78,30 @@ def run_suite(cases, started=None):
     passed = result.testsRun - len(result.failed_tests) - len(result.skipped)
     failed = len(result.failed_tests) + len(result.unexpectedSuccesses)
     print("time: {:.1f} s".format(time.time() - started))
+    print("{} passed, {} failed".format(passed, failed))
+    return 1 if failed else 0
+
+
+def run_functions(tests, call=lambda test: test()):
+    """Runs each test function through `call`, every one even after a failure (ok or FAIL
+    and the traceback); ends with 'N passed, N failed'; returns the exit code.
+    HQRN_TEST_ONLY=WORD runs only the tests whose name contains WORD."""
+    import traceback
+    only = os.environ.get("HQRN_TEST_ONLY")
+    passed = failed = 0
+    for test in tests:
+        if only and only not in test.__name__:
+            continue
+        try:
+            call(test)
+        except Exception:
+            failed += 1
+            print("FAIL", test.__name__)
+            traceback.print_exc()
+        else:
+            passed += 1
+            print("ok  ", test.__name__)
+        sys.stdout.flush()
     print("{} passed, {} failed".format(passed, failed))
     return 1 if failed else 0
 

@@ -66,10 +66,19 @@ class GroupTest(unittest.TestCase):
         self.assertIn("WORLD_SIZE", proc.stderr)
 
 
+def torchrun_workaround():
+    """Debian's torchrun 1.13 stops at start on Python 3.11 without --redirects 1 --tee 1
+    (docs/distributed.md); PyPI's 2.x needs nothing."""
+    import torch
+    return ["--redirects", "1", "--tee", "1"] if torch.__version__.startswith("1.") else []
+
+
 def torchrun(args, env=None, timeout=300):
-    """torchrun with two local ranks (Debian's 1.13 needs --redirects 1 --tee 1 on Python 3.11).
+    """torchrun of the torch this test runs under (python -m torch.distributed.run: the
+    torchrun script on PATH may belong to another Python), with two local ranks.
     In a session of its own: on a timeout the workers are killed with it, not left behind."""
-    command = ["torchrun", "--nproc_per_node", "2", "--master_port", str(free_port()), "--redirects", "1", "--tee", "1"]
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+               str(free_port())] + torchrun_workaround()
     proc = subprocess.Popen(command + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             universal_newlines=True, start_new_session=True)
     try:

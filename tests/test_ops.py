@@ -12,10 +12,11 @@ import json
 import math
 import os
 import sys
-import traceback
 
 import numpy as np
 import torch
+
+from python_test_support import run_functions
 
 C128 = torch.complex128
 F64 = torch.float64
@@ -346,20 +347,7 @@ def main():
     torch.set_num_threads(2)
     # Every test_* function of this file, in definition order.
     tests = [f for name, f in globals().items() if name.startswith("test_") and callable(f)]
-    passed = failed = 0
-    for test in tests:
-        gen = torch.Generator().manual_seed(1234)
-        try:
-            test(gen)
-        except Exception:  # report and keep going: every test gets its line
-            failed += 1
-            print("FAIL", test.__name__)
-            traceback.print_exc()
-        else:
-            passed += 1
-            print("ok  ", test.__name__)
-    print("{} passed, {} failed".format(passed, failed))
-    return 1 if failed else 0
+    return run_functions(tests, lambda test: test(torch.Generator().manual_seed(1234)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import traceback
 
 CHECKOUT = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else None
 
@@ -53,8 +52,10 @@ def test_other_torch_is_refused_by_name(work):
 
 def test_pip_wheel_builds(work):
     wheels = os.path.join(work, "wheels")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-w", wheels,
-                           CHECKOUT], capture_output=True, text=True, timeout=1800)
+    # HQRN_PIP_BUILD_DIR: the build folder the install used (scripts/test-with-pypi-torch.sh), reused.
+    build_dir = ["-C", "build-dir=" + os.environ["HQRN_PIP_BUILD_DIR"]] if os.environ.get("HQRN_PIP_BUILD_DIR") else []
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-w", wheels]
+                          + build_dir + [CHECKOUT], capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     built = glob.glob(os.path.join(wheels, "hqrn-*.whl"))
     assert len(built) == 1, os.listdir(wheels)
@@ -69,20 +70,11 @@ def main():
         print("usage: test_pip_install.py CHECKOUT")
         print("0 passed, 1 failed")
         return 1
-    passed = failed = 0
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from python_test_support import run_functions
+    tests = [f for name, f in globals().items() if name.startswith("test_") and callable(f)]
     with tempfile.TemporaryDirectory() as work:
-        for name, test in [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]:
-            try:
-                test(work)
-            except Exception:
-                failed += 1
-                print("FAIL", name)
-                traceback.print_exc()
-            else:
-                passed += 1
-                print("ok  ", name)
-    print("{} passed, {} failed".format(passed, failed))
-    return 1 if failed else 0
+        return run_functions(tests, lambda test: test(work))
 
 
 if __name__ == "__main__":

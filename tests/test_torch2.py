@@ -18,7 +18,6 @@ SKIP_RETURN_CODE). The last line is 'N passed, N failed'.
 import json
 import os
 import sys
-import traceback
 
 import torch
 
@@ -395,23 +394,8 @@ def main():
         return SKIP
     import hqrn  # noqa: F401  (loads the operators with their fake kernels and autograd)
     torch.set_num_threads(2)
-    only = os.environ.get("HQRN_TEST_ONLY")
-    passed = failed = 0
-    for test in tests:
-        if only and only not in test.__name__:
-            continue
-        try:
-            test()
-        except Exception:
-            failed += 1
-            print("FAIL", test.__name__)
-            traceback.print_exc()
-        else:
-            passed += 1
-            print("ok  ", test.__name__)
-        sys.stdout.flush()
-    print("{} passed, {} failed".format(passed, failed))
-    return 1 if failed else 0
+    from python_test_support import run_functions
+    return run_functions(tests)
 
 
 if __name__ == "__main__":
