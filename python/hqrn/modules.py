@@ -14,6 +14,10 @@ MODES = ("quantum", "classical")
 EXECUTIONS = ("aware", "dense")
 # Floor for probabilities under a logarithm (as in C++).
 TINY_PROBABILITY = 1e-30
+# Branches run side by side (K times fewer operator calls, K times the memory at once) while
+# K dense copies of the batch stay within this many entries: small registers, where per-call
+# overhead dominates a step (kSideBySideMaxEntries in models/network.cpp).
+SIDE_BY_SIDE_MAX_ENTRIES = 1 << 22
 
 
 def _check_choice(value, choices, what):
@@ -73,6 +77,38 @@ class QuantumResidualBlock(nn.Module):
         phi = None if state.is_distribution else self.phi_tables()
         return state.sweep(self.theta_tables(), phi, self.targets, step_channel)
 
+    @staticmethod
+    def forward_side_by_side(blocks, state: RegisterState, step_channel=None) -> RegisterState:
+        """Block k of `blocks` on rows k B .. k B + B - 1 of `state` (RegisterState.repeated): one
+        operator call per step for all of them, with the numbers of K separate forwards."""
+        if not blocks:
+            raise ValueError("QuantumResidualBlock: no blocks to run side by side")
+        first = blocks[0]
+        branches = len(blocks)
+        rows = state.values.shape[0]
+        if rows % branches:
+            raise ValueError("QuantumResidualBlock: {} rows do not split into {} branches".format(rows, branches))
+        quantum = first.has_quantum_weights
+        for block in blocks:
+            if block.qubits != first.qubits or block.targets != first.targets or block.has_quantum_weights != quantum:
+                raise ValueError("QuantumResidualBlock: blocks run side by side must have one shape and one "
+                                 "target order")
+        # theta's weights for every branch, then phi's: one operator call for all the tables.
+        weights = [block.W for block in blocks]
+        biases = [block.b for block in blocks]
+        reads_phi = not state.is_distribution
+        phi_from_weights = reads_phi and quantum
+        if phi_from_weights:
+            weights += [block.V for block in blocks]
+            biases += [block.a for block in blocks]
+        # [n, T K, h] -> T tables [n, K, h] (T = 1 or 2): one table per branch, read for each of its rows.
+        by_kind = torch.ops.hqrn.angle_tables(weights, biases).split(branches, 1)
+        theta = by_kind[0]
+        phi = None
+        if reads_phi:
+            phi = by_kind[1] if phi_from_weights else torch.zeros_like(theta)
+        return state.sweep(theta, phi, first.targets, step_channel)
+
 
 class AngleEncoder(nn.Module):
     """theta_enc = A u + beta per data qubit; returns P(qubit = 1) = sin^2(theta_enc / 2)."""
@@ -110,6 +146,15 @@ class ResidualStack(nn.Module):
         for block in self.blocks:
             state = block(state, step_channel)
         return state
+
+
+def readout_marginal(probabilities, outcomes):
+    """Z distributions of whole registers [R, 2^n] marginalised onto the last r qubits, [R, 2^r];
+    without a marginal (r = n) the input itself (a sum over a dimension of one costs more than the rest
+    of the readout)."""
+    if probabilities.shape[1] == outcomes:
+        return probabilities
+    return probabilities.reshape(probabilities.shape[0], -1, outcomes).sum(1)
 
 
 def _make_mlp(width, hidden, layers, out):
@@ -208,17 +253,36 @@ class ResidualNetwork(nn.Module):
             return RegisterState.from_data_state(x.to(_complex_of(real)), c.ancillas, representation)
         return RegisterState.from_distribution(x.to(real), c.ancillas, representation)
 
+    def _run_side_by_side(self, start):
+        """The C++ rule (ResidualNetworkImpl::run_side_by_side): the dense execution keeps one branch at
+        a time (the reference path for large registers); the others run side by side while the entries of
+        K dense copies, which bound any aware intermediate, stay within SIDE_BY_SIDE_MAX_ENTRIES."""
+        c = self.config
+        if c.branches < 2 or start.representation == "dense":
+            return False
+        d = 1 << c.qubits
+        return c.branches * start.values.shape[0] * d * d <= SIDE_BY_SIDE_MAX_ENTRIES
+
     def readout_distributions(self, x, mode=None, execution="aware"):
         """Z distributions of the readout register per branch, [B, K, 2^r], with the readout error."""
         mode = mode or self.default_mode
-        r = self.config.readout_width
+        outcomes = 1 << self.config.readout_width
         start = self.initial_state(x, representation_of(mode, execution))
-        channel = step_kraus(self.config.noise, _complex_of(self.real_dtype))
-        outs = []
-        for branch in self.branches:
-            p = branch(start, channel).probabilities()
-            outs.append(p.reshape(p.shape[0], -1, 1 << r).sum(1))
-        return apply_readout_error(torch.stack(outs, 1), self.config.noise.readout)
+        # One Kraus set for all the channels of a step, built once per forward.
+        channel = step_kraus(self.config.noise, start.complex_dtype)
+        batch = start.values.shape[0]
+        if self._run_side_by_side(start):
+            state = start.repeated(len(self.branches))
+            for l in range(self.config.blocks):
+                state = QuantumResidualBlock.forward_side_by_side([branch.blocks[l] for branch in self.branches],
+                                                                  state, channel)
+            # Rows k B .. k B + B - 1 are branch k's: [K B, 2^r] -> [B, K, 2^r].
+            distributions = readout_marginal(state.probabilities(), outcomes).reshape(
+                len(self.branches), batch, outcomes).transpose(0, 1)
+        else:
+            distributions = torch.stack([readout_marginal(branch(start, channel).probabilities(), outcomes)
+                                         for branch in self.branches], 1)
+        return apply_readout_error(distributions, self.config.noise.readout)
 
     def forward(self, x, mode=None, execution="aware"):
         """Class logits [B, C]; softmax gives the class probabilities."""

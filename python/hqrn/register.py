@@ -9,8 +9,6 @@ of three representations with one set of verbs, on the torch.ops.hqrn kernels.
   exact on diagonal states.
 """
 
-import bisect
-
 import torch
 import torch.nn.functional as F
 
@@ -46,6 +44,27 @@ def _complex_of(dtype):
     return torch.complex64 if dtype == torch.float32 else torch.complex128
 
 
+def _per_sample(table, rows):
+    """aware_step reads one table per group of consecutive samples ([G, h], G dividing the rows);
+    qrb_step and markov_step take one per sample: each group's table repeated over its rows,
+    [G, h] -> [rows, h] or [n, G, h] -> [n, rows, h] (a no-op for shared or per-sample tables)."""
+    if table is None or table.dim() < 2 or table.shape[-2] == rows:
+        return table
+    groups = table.shape[-2]
+    if groups < 1 or rows % groups:
+        raise ValueError("RegisterState: {} table rows do not split {} samples into equal groups".format(groups, rows))
+    shape = list(table.shape)
+    return table.unsqueeze(-2).expand(shape[:-1] + [rows // groups, shape[-1]]).reshape(
+        shape[:-2] + [rows, shape[-1]])
+
+
+def _block_diagonals(blocks):
+    """The diagonals of aware blocks [B, A, m, m] as [B, A m], real: hqrn.probs on the blocks as one
+    batch of m x m matrices (one operator and one backward node, where real() of a diagonal view makes three)."""
+    m = blocks.shape[-1]
+    return _ops().probs(blocks.reshape(-1, m, m)).reshape(blocks.shape[0], -1)
+
+
 class RegisterState:
     def __init__(self, representation, qubits, diagonal, values):
         if representation not in REPRESENTATIONS:
@@ -56,7 +75,7 @@ class RegisterState:
         self.diagonal = list(diagonal)  # ascending
         # Aware 1x1 blocks with every qubit diagonal are the probability vector.
         if len(self.diagonal) == qubits and values.is_complex():
-            values = values.real.reshape(values.shape[0], -1)
+            values = _block_diagonals(values)
         self.values = values
 
     def _with_values(self, values):
@@ -65,6 +84,11 @@ class RegisterState:
     @property
     def is_distribution(self):
         return not self.values.is_complex()
+
+    @property
+    def complex_dtype(self):
+        """The complex dtype of the state's precision (what its channels' Kraus operators take)."""
+        return self.values.dtype if self.values.is_complex() else _complex_of(self.values.dtype)
 
     @staticmethod
     def from_data_state(rho, ancillas, representation):
@@ -100,27 +124,53 @@ class RegisterState:
         return RegisterState(representation, n, list(range(n)), p)
 
     def step(self, theta, phi, target):
-        """S_target with angle tables theta, phi [2^(n-1)] (a Markov step on probability vectors)."""
+        """S_target with angle tables theta, phi [2^(n-1)], per sample [B, 2^(n-1)] or per group of B / G
+        consecutive samples [G, 2^(n-1)] (a Markov step on probability vectors, which never reads phi)."""
+        rows = self.values.shape[0]
         if self.is_distribution:
-            return self._with_values(_ops().markov_step(self.values, theta, target))
+            return self._with_values(_ops().markov_step(self.values, _per_sample(theta, rows), target))
         if self.representation == "dense":
-            return self._with_values(_ops().qrb_step(self.values, theta, phi, target))
-        diagonal = list(self.diagonal)
-        if target not in diagonal:
-            bisect.insort(diagonal, target)
+            return self._with_values(_ops().qrb_step(self.values, _per_sample(theta, rows), _per_sample(phi, rows),
+                                                     target))
+        # sorted() rather than bisect.insort, which torch.compile cannot trace.
+        diagonal = sorted(set(self.diagonal) | {target})
         return RegisterState("aware", self.qubits, diagonal,
                              _ops().aware_step(self.values, theta, phi, target, self.diagonal))
 
     def sweep(self, theta, phi, targets, step_channel=None):
-        """S_j for j in targets with tables theta[j], phi[j] ([n, 2^(n-1)]); with a step
-        channel (Kraus [m, 2, 2]) after every step on every qubit, qubit 0 first."""
-        if self.representation == "dense" and step_channel is None:
+        """S_j for j in targets with tables theta[j], phi[j] ([n, 2^(n-1)], per sample [n, B, 2^(n-1)] or
+        per group [n, G, 2^(n-1)]; phi may be None on probability vectors); with a step channel
+        (Kraus [m, 2, 2]) after every step on every qubit, qubit 0 first."""
+        # qrb_sweep takes shared tables; per-sample or grouped ones run step by step.
+        if self.representation == "dense" and step_channel is None and theta.dim() == 2:
             return self._with_values(_ops().qrb_sweep(self.values, theta, phi, list(targets)))
-        state = self
         for j in targets:
             if not 0 <= j < self.qubits:
                 raise ValueError("RegisterState: target {} out of range for {} qubits".format(j, self.qubits))
-            state = state.step(theta[j], None if state.is_distribution else phi[j], j)
+        for name, tables in (("theta", theta), ("phi", phi)):
+            if tables is not None and (tables.dim() < 1 or tables.shape[0] != self.qubits):
+                raise ValueError("RegisterState: {} must hold one table per qubit ({}), got {}".format(
+                    name, self.qubits, list(tables.shape)))
+        # One unbind per table instead of a select per step: one autograd node each.
+        thetas = theta.unbind(0)
+        phis = None if phi is None else phi.unbind(0)
+        # Grouped tables (branches side by side) repeated per row once for the whole sweep, when
+        # a step needs them so (markov_step, qrb_step); aware_step reads them grouped.
+        theta_rows = phi_rows = None
+        rows = self.values.shape[0]
+        state = self
+        for j in targets:
+            reads_phi = not state.is_distribution
+            if reads_phi and phis is None:
+                raise ValueError("RegisterState: phi is undefined")
+            t, p = thetas, phis
+            if theta.dim() == 3 and (state.is_distribution or state.representation == "dense"):
+                if theta_rows is None:
+                    theta_rows = _per_sample(theta, rows).unbind(0)
+                if reads_phi and phi_rows is None:
+                    phi_rows = _per_sample(phi, rows).unbind(0)
+                t, p = theta_rows, phi_rows
+            state = state.step(t[j], p[j] if reads_phi else None, j)
             if step_channel is None:
                 continue
             # After the fused step rather than before the measurement: equal, since every
@@ -128,6 +178,13 @@ class RegisterState:
             for q in range(self.qubits):
                 state = state.apply_channel(step_channel, [q])
         return state
+
+    def repeated(self, copies):
+        """`copies` copies of the batch one after the other: [copies B, ...] (branches side by side)."""
+        if copies < 1:
+            raise ValueError("RegisterState: copies must be >= 1, got {}".format(copies))
+        # One call from Python (C++ copies an expanded view, which takes four from here).
+        return self._with_values(self.values.repeat([copies] + [1] * (self.values.dim() - 1)))
 
     def apply_channel(self, kraus, targets):
         """rho -> sum_m K_m rho K_m^dagger on `targets`."""
@@ -145,9 +202,9 @@ class RegisterState:
             return self.values
         if self.representation == "dense":
             return _ops().probs(self.values)
-        diag = self.values.diagonal(0, 2, 3).real.reshape(self.values.shape[0], -1)
+        # Entry k of the diagonals belongs to basis index idx[k]; gather with the inverse.
         idx = _basis_indices(self.qubits, self.diagonal).flatten()
-        return diag.index_select(1, torch.argsort(idx))
+        return _block_diagonals(self.values).index_select(1, torch.argsort(idx))
 
     def to_dense(self):
         """The full density matrix [B, 2^n, 2^n] (for checks; costs 4^n)."""
