@@ -404,11 +404,16 @@ TEST(ApplyKrausValidation, DenseInputsAreCheckedWithClearMessages) {
   EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k2, {1, 1}), {"apply_kraus", "targets", "twice"}));
   EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1, {2}), {"apply_kraus", "targets", "out of range", "2 qubit"}));
   EXPECT_TRUE(test::throws_with<c10::Error>(call(rho, k1, {-1}), {"apply_kraus", "targets", "out of range"}));
-  // Non-CPU tensors are refused by the preparation step itself.
+  // Meta tensors get the output's shape (the Meta kernel: the same
+  // preparation, no data); a meta state with a CPU channel is refused.
   const auto meta = torch::empty({2, 4, 4}, torch::TensorOptions().dtype(kC).device(torch::kMeta));
-  EXPECT_TRUE(test::throws_with<c10::Error>([&] { kraus::prepare_dense(meta, k1, {0}); }, {"apply_kraus", "rho", "CPU tensor"}));
-  EXPECT_TRUE(test::throws_with<c10::Error>([&] { kraus::prepare_dense(rho, k1.to(torch::kMeta), {0}); },
-                          {"apply_kraus", "kraus", "CPU tensor"}));
+  const auto shape_only = hqrn::apply_kraus(meta, k1.to(torch::kMeta), {0});
+  EXPECT_TRUE(shape_only.is_meta());
+  EXPECT_EQ(shape_only.sizes(), meta.sizes());
+  EXPECT_TRUE(test::throws_with<c10::Error>([&] { hqrn::apply_kraus(meta, k1.to(torch::kMeta), {2}); },
+                                            {"apply_kraus", "targets", "out of range"}));
+  EXPECT_TRUE(test::throws_with<c10::Error>([&] { hqrn::apply_kraus(meta, k1, {0}); },
+                                            {"apply_kraus", "kraus", "cpu", "meta", "one device"}));
   // The backward op checks its incoming gradient.
   EXPECT_TRUE(test::throws_with<c10::Error>([&] { hqrn::backward::apply_kraus(torch::zeros({2, 2, 2}, kC), rho, k1, {0}); },
                           {"_apply_kraus_backward", "grad", "shape"}));

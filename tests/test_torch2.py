@@ -73,6 +73,36 @@ def test_opcheck_table():
     assert not failures, "opcheck failed:\n" + "\n".join(failures)
 
 
+def test_meta_kernels_without_the_package():
+    """torch.ops.load_library alone (no import hqrn): the C++ Meta kernels (each operator's
+    validation plus empty outputs) give FakeTensor tracing its shapes, so opcheck's schema,
+    fake-tensor and static AOT tests pass on every row, inputs not requiring grad (autograd
+    comes with the package on torch 2.x)."""
+    import subprocess
+    import hqrn
+    library = hqrn.library_path()
+    code = r"""
+import sys, torch
+sys.path.insert(0, {here!r})
+torch.ops.load_library({library!r})
+import test_torch2
+assert "hqrn" not in sys.modules and "hqrn._registrations" not in sys.modules
+failures = []
+for real_dtype in (torch.float32, torch.float64):
+    for name, args in test_torch2.opcheck_cases(real_dtype, 7):
+        args = tuple(test_torch2.detached(a) for a in args)
+        result = torch.library.opcheck(getattr(torch.ops.hqrn, name).default, args, raise_exception=False,
+                                       test_utils=("test_schema", "test_faketensor", "test_aot_dispatch_static"))
+        bad = {{k: r for k, r in result.items() if r != "SUCCESS"}}
+        if bad:
+            failures.append("{{}} {{}}: {{}}".format(name, real_dtype, bad))
+print("\n".join(failures) or "all passed")
+sys.exit(1 if failures else 0)
+""".format(here=HERE, library=library)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
 def registered_ops():
     return sorted(n for n in torch._C._dispatch_get_all_op_names() if n.startswith("hqrn::"))
 

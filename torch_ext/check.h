@@ -27,14 +27,16 @@ inline int64_t qubit_count(int64_t size, const char* op, const char* what) {
   return n;
 }
 
-inline void cpu_tensor(const at::Tensor& t, const char* op, const char* name) {
+// A tensor the kernels take: a CPU tensor, or a meta tensor, whose shape
+// alone the Meta kernels (meta_kernel.cpp) compute the output's from.
+inline void kernel_device(const at::Tensor& t, const char* op, const char* name) {
   TORCH_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
-  TORCH_CHECK(t.device().is_cpu(), op, ": ", name, " must be a CPU tensor, got ", t.device());
+  TORCH_CHECK(t.device().is_cpu() || t.is_meta(), op, ": ", name, " must be a CPU tensor, got ", t.device());
 }
 
 // A batch of density matrices [B, d, d], complex64 or complex128; returns n.
 inline int64_t density_batch(const at::Tensor& rho, const char* op, const char* name = "rho") {
-  cpu_tensor(rho, op, name);
+  kernel_device(rho, op, name);
   TORCH_CHECK(rho.dim() == 3, op, ": ", name, " must be a batch of density matrices [B, d, d], got ",
               rho.dim(), " dimensions ", rho.sizes());
   TORCH_CHECK(rho.size(1) == rho.size(2), op, ": ", name, " must hold square matrices, got ",
@@ -46,7 +48,7 @@ inline int64_t density_batch(const at::Tensor& rho, const char* op, const char* 
 
 // A batch of probability vectors [B, d], float32 or float64; returns n.
 inline int64_t probability_batch(const at::Tensor& p, const char* op, const char* name = "p") {
-  cpu_tensor(p, op, name);
+  kernel_device(p, op, name);
   TORCH_CHECK(p.dim() == 2, op, ": ", name, " must be a batch of probability vectors [B, d], got ",
               p.dim(), " dimensions ", p.sizes());
   TORCH_CHECK(p.scalar_type() == at::kFloat || p.scalar_type() == at::kDouble, op, ": ", name,
@@ -78,7 +80,7 @@ inline std::vector<int64_t> qubit_list(at::IntArrayRef qubits, int64_t n, const 
 // repeat their tables per sample.
 inline void angle_table(const at::Tensor& t, int64_t batch, int64_t n, at::ScalarType real_type, const char* op,
                         const char* name, bool grouped = false) {
-  cpu_tensor(t, op, name);
+  kernel_device(t, op, name);
   const int64_t len = int64_t{1} << (n - 1);
   TORCH_CHECK(t.scalar_type() == real_type, op, ": ", name, " must have dtype ", real_type,
               " to match the state, got ", t.scalar_type());
@@ -94,7 +96,7 @@ inline void angle_table(const at::Tensor& t, int64_t batch, int64_t n, at::Scala
 // The incoming gradient of a backward op: the forward output's shape, the
 // dtype of the forward input `like`.
 inline void output_grad(const at::Tensor& grad, at::IntArrayRef shape, const at::Tensor& like, const char* op) {
-  cpu_tensor(grad, op, "grad");
+  kernel_device(grad, op, "grad");
   TORCH_CHECK(grad.sizes() == shape && grad.scalar_type() == like.scalar_type(), op,
               ": grad must have the output's shape ", shape, " and dtype ", like.scalar_type(), ", got ",
               grad.sizes(), " ", grad.scalar_type());

@@ -3,9 +3,10 @@
 
 - Fake kernels: the output's shape, dtype and device from the inputs' alone
   (no data), for FakeTensor tracing: torch.compile, torch.export and
-  torch.library.opcheck. They run on symbolic shapes too, which the C++
-  kernels' validation cannot; validation stays in C++ (prepare.h), which runs
-  when the real kernel does.
+  torch.library.opcheck. They replace the C++ Meta kernels (the operators'
+  validation plus empty outputs, which serve wherever this module is not
+  imported) because they run on symbolic shapes too, which C++ sizes cannot;
+  the full validation runs when the real kernel does.
 - Autograd, registered from Python over the same hand-written backward
   operators (torch.ops.hqrn._<op>_backward) that the C++ autograd kernels
   call: torch.func (grad, vjp, jacrev, vmap) cannot see through a C++
@@ -14,6 +15,8 @@
 Imported by hqrn._library when torch has torch.library.register_autograd;
 older torch loads the C++ autograd kernels (libhqrn_ops_autograd.so) instead.
 """
+
+import inspect
 
 import torch
 from torch._functorch.utils import enable_single_level_autograd_function
@@ -46,6 +49,16 @@ def _qubits(size):
 # real kernel. A fake kernel checks only the structure its own shape
 # arithmetic reads, with the C++ message, so that tracing a bad call fails
 # with the same words as running it.
+
+# Where torch.library.register_fake can replace a C++ Meta kernel
+# (allow_override); elsewhere the C++ Meta kernels serve (static shapes only).
+_FAKE_OVERRIDES_META = "allow_override" in inspect.signature(torch.library.register_fake).parameters
+
+
+def _register_fake(name, fake):
+    if _FAKE_OVERRIDES_META:
+        torch.library.register_fake("hqrn::" + name, fake, allow_override=True)
+
 
 def _density_batch(rho, op):
     if rho.dim() != 3:
@@ -359,30 +372,29 @@ def _register():
                ("apply_unitary", 2, _fake_same_shape), ("apply_kraus", 2, _fake_same_shape),
                ("aware_apply_kraus", 2, _fake_same_shape)]
     for name, n_tensors, fake in uniform:
-        torch.library.register_fake("hqrn::" + name, fake)
-        torch.library.register_fake("hqrn::_{}_backward".format(name),
-                                    lambda grad, *args, n=n_tensors: _fake_grads(*args[:n]))
+        _register_fake(name, fake)
+        _register_fake("_{}_backward".format(name), lambda grad, *args, n=n_tensors: _fake_grads(*args[:n]))
         _register_tensor_grads_autograd(name, n_tensors)
 
     # dephase is its own adjoint: its backward is itself, differentiable again.
-    torch.library.register_fake("hqrn::dephase", _fake_same_shape)
+    _register_fake("dephase", _fake_same_shape)
     _register_autograd("dephase", _store_args, lambda ctx, grad: (_hqrn.dephase(grad, ctx.args[1]), None))
 
-    torch.library.register_fake("hqrn::embed_ancillas", _fake_embed_ancillas)
-    torch.library.register_fake("hqrn::_embed_ancillas_backward", _fake_embed_ancillas_backward)
+    _register_fake("embed_ancillas", _fake_embed_ancillas)
+    _register_fake("_embed_ancillas_backward", _fake_embed_ancillas_backward)
     _register_autograd("embed_ancillas", _store_args,
                        lambda ctx, grad: (_hqrn._embed_ancillas_backward(grad.contiguous(), ctx.args[1]), None))
 
     def partial_trace_context(ctx, args, output):
         ctx.keep, ctx.n = args[1], _qubits(args[0].shape[1])
 
-    torch.library.register_fake("hqrn::partial_trace", _fake_partial_trace)
-    torch.library.register_fake("hqrn::_partial_trace_backward", _fake_partial_trace_backward)
+    _register_fake("partial_trace", _fake_partial_trace)
+    _register_fake("_partial_trace_backward", _fake_partial_trace_backward)
     _register_autograd("partial_trace", partial_trace_context,
                        lambda ctx, grad: (_hqrn._partial_trace_backward(grad.contiguous(), ctx.keep, ctx.n), None))
 
-    torch.library.register_fake("hqrn::probs", _fake_probs)
-    torch.library.register_fake("hqrn::_probs_backward", _fake_probs_backward)
+    _register_fake("probs", _fake_probs)
+    _register_fake("_probs_backward", _fake_probs_backward)
     _register_autograd("probs", _store_args, lambda ctx, grad: (_hqrn._probs_backward(grad.contiguous()),))
 
     def angle_tables_backward(ctx, grad):
@@ -390,8 +402,8 @@ def _register():
         grad_weights, grad_biases = _hqrn._angle_tables_backward(grad.contiguous())
         return list(grad_weights.unbind(0)), list(grad_biases.unbind(0))
 
-    torch.library.register_fake("hqrn::angle_tables", _fake_angle_tables)
-    torch.library.register_fake("hqrn::_angle_tables_backward", _fake_angle_tables_backward)
+    _register_fake("angle_tables", _fake_angle_tables)
+    _register_fake("_angle_tables_backward", _fake_angle_tables_backward)
     _register_autograd("angle_tables", _store_args, angle_tables_backward)
 
     for name in [u[0] for u in uniform] + ["embed_ancillas", "partial_trace", "probs", "angle_tables"]:

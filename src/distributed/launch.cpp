@@ -25,7 +25,8 @@ std::optional<LaunchEnvironment> read_launch_environment(const std::function<con
   for (const auto* name : kVariables) {
     const char* value = getenv(name);
     auto& list = value == nullptr || *value == '\0' ? missing : present;
-    list += (list.empty() ? "" : " ") + std::string(name);
+    if (!list.empty()) list += ' ';
+    list += name;  // (appended in two steps: GCC 12's C++20 mode warns falsely on `"" + std::string`)
   }
   if (present.empty()) return std::nullopt;
   require(missing.empty(), "distributed launch: ", missing, " not set (a launcher such as torchrun sets RANK, "

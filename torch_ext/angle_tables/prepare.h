@@ -46,8 +46,8 @@ inline TablesPlan prepare(at::TensorList weights, at::TensorList biases) {
   for (size_t r = 0; r < weights.size(); ++r) {
     const auto& w = weights[r];
     const auto& b = biases[r];
-    check::cpu_tensor(w, kOp, "weights");
-    check::cpu_tensor(b, kOp, "biases");
+    check::kernel_device(w, kOp, "weights");
+    check::kernel_device(b, kOp, "biases");
     TORCH_CHECK(w.scalar_type() == first.scalar_type() && b.scalar_type() == first.scalar_type(), kOp,
                 ": weights and biases must share one dtype (", first.scalar_type(), "), got weights[", r, "] ",
                 w.scalar_type(), " and biases[", r, "] ", b.scalar_type());
@@ -63,7 +63,7 @@ inline TablesPlan prepare(at::TensorList weights, at::TensorList biases) {
 inline TablesPlan prepare_backward(const at::Tensor& grad) {
   constexpr const char* op = "_angle_tables_backward";
   TORCH_CHECK(grad.defined(), op, ": grad is an undefined tensor");
-  check::cpu_tensor(grad, op, "grad");
+  check::kernel_device(grad, op, "grad");
   TORCH_CHECK(grad.scalar_type() == at::kDouble || grad.scalar_type() == at::kFloat, op,
               ": grad must be float32 or float64, got ", grad.scalar_type());
   const bool shaped = grad.dim() == 3 && grad.size(0) >= 1 && grad.size(0) <= kMaxQubits && grad.size(1) >= 1 &&

@@ -36,7 +36,7 @@ inline GatePlan prepare(const at::Tensor& rho, const at::Tensor& u, at::IntArray
   const auto k = static_cast<int64_t>(list.size());
   TORCH_CHECK(k >= 1 && k <= kMaxGateQubits, kOp, ": targets must list 1 to ", kMaxGateQubits,
               " qubits, got ", k);
-  check::cpu_tensor(u, kOp, "u");
+  check::kernel_device(u, kOp, "u");
   TORCH_CHECK(u.scalar_type() == rho.scalar_type(), kOp, ": u must have rho's dtype ", rho.scalar_type(),
               ", got ", u.scalar_type());
   const int64_t k_dim = int64_t{1} << k;

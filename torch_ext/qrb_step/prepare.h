@@ -69,7 +69,7 @@ inline StepPlan prepare_dense(const at::Tensor& rho, const at::Tensor& theta, co
 // whether the target is already diagonal, and so the output's shape.
 inline StepPlan prepare_aware(const at::Tensor& blocks, const at::Tensor& theta, const at::Tensor& phi,
                               int64_t target, at::IntArrayRef diagonal) {
-  check::cpu_tensor(blocks, kAwareOp, "blocks");
+  check::kernel_device(blocks, kAwareOp, "blocks");
   TORCH_CHECK(blocks.dim() == 4, kAwareOp, ": blocks must have shape [B, 2^|D|, 2^m, 2^m], got ", blocks.sizes());
   TORCH_CHECK(blocks.scalar_type() == at::kComplexFloat || blocks.scalar_type() == at::kComplexDouble, kAwareOp,
               ": blocks must be complex64 or complex128, got ", blocks.scalar_type());
@@ -113,7 +113,7 @@ inline SweepPlan prepare_sweep(const at::Tensor& rho, const at::Tensor& theta, c
   const int64_t n = dense_qubits(rho, kSweepOp);
   const auto real_type = c10::toRealValueType(rho.scalar_type());
   for (const auto& [table, name] : {std::pair{theta, "theta"}, std::pair{phi, "phi"}}) {
-    check::cpu_tensor(table, kSweepOp, name);
+    check::kernel_device(table, kSweepOp, name);
     TORCH_CHECK(table.scalar_type() == real_type, kSweepOp, ": ", name, " must have dtype ", real_type,
                 " to match the state, got ", table.scalar_type());
     TORCH_CHECK(table.dim() == 2 && table.size(0) == n && table.size(1) == rho.size(1) / 2, kSweepOp, ": ", name,
