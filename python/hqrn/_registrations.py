@@ -22,11 +22,9 @@ import torch
 from torch._functorch.utils import enable_single_level_autograd_function
 from torch.autograd.function import _SingleLevelFunction
 
+from .register import _complex_of, _qubits_of_dimension
+
 _hqrn = torch.ops.hqrn
-
-
-def _complex_of(real_dtype):
-    return torch.complex64 if real_dtype == torch.float32 else torch.complex128
 
 
 def _real_of(complex_dtype):
@@ -36,11 +34,6 @@ def _real_of(complex_dtype):
 def _like(t, shape, dtype=None):
     """A contiguous output as the C++ kernels return it."""
     return t.new_empty(shape, dtype=dtype or t.dtype)
-
-
-def _qubits(size):
-    """log2 of a power-of-two size; works on symbolic sizes whose value is known."""
-    return int(size).bit_length() - 1
 
 
 # ---- fake kernels: outputs of the forward operators ----
@@ -386,7 +379,7 @@ def _register():
                        lambda ctx, grad: (_hqrn._embed_ancillas_backward(grad.contiguous(), ctx.args[1]), None))
 
     def partial_trace_context(ctx, args, output):
-        ctx.keep, ctx.n = args[1], _qubits(args[0].shape[1])
+        ctx.keep, ctx.n = args[1], _qubits_of_dimension(args[0].shape[1], "rho")
 
     _register_fake("partial_trace", _fake_partial_trace)
     _register_fake("_partial_trace_backward", _fake_partial_trace_backward)
