@@ -4,14 +4,15 @@
 
 Usage: bench-python-vs-cpp.py [--hqrn build/bin/hqrn] [--python-package build/python]
                               [--batch 64 256] [--samples 20000] [--threads 2]
-                              [--epochs 3] [--repeats 3] [--adam foreach|fused|single]
+                              [--epochs 3] [--repeats 3] [--adam hqrn|foreach|fused|single]
                               [--hqrn-bench PATH] [--profile]
 
 1. `hqrn gen-states --family random` writes the states once (the spec's state CSV);
    hqrn.read_state_csv reads them for Python.
 2. For each batch size, `--repeats` rounds, alternating so that both sides see the machine's drift:
    - Python (whichever python runs this script, with the package from --python-package), a fresh
-     hqrn.HQRN and the loop a user writes: torch.optim.Adam (foreach=True unless --adam), per batch
+     hqrn.HQRN and the loop a user writes: hqrn.optim.Adam (torch.optim.Adam with one fused
+     operator call per step; --adam foreach|fused|single picks torch.optim.Adam itself), per batch
      zero_grad(set_to_none=True), cross_entropy(model(x[b]), y[b]).backward(), step(); then
      evaluation passes over the file under torch.no_grad();
    - `hqrn --threads N train --task entanglement --data FILE --batch-size B --epochs E` on the
@@ -51,8 +52,9 @@ def parse_args():
     p.add_argument("--eval-passes", type=int, default=3, help="evaluation passes per round (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="seed of the states and the weights (default: %(default)s)")
     p.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate, as hqrn train's (default: %(default)s)")
-    p.add_argument("--adam", choices=("foreach", "fused", "single"), default="foreach",
-                   help="torch.optim.Adam's implementation (fused: torch >= 2.4 on the CPU; default: %(default)s)")
+    p.add_argument("--adam", choices=("hqrn", "foreach", "fused", "single"), default="hqrn",
+                   help="hqrn.optim.Adam, or torch.optim.Adam's implementation (fused: torch >= 2.4 on the CPU; "
+                        "default: %(default)s)")
     p.add_argument("--hqrn-bench", default=None,
                    help="hqrn_bench for the C++ evaluation figure (default: beside --hqrn, if there)")
     p.add_argument("--profile", action="store_true",
@@ -71,10 +73,13 @@ def run(cmd):
 
 
 def fresh_network(hqrn, torch, args):
-    """A new network and the Adam a Python user picks: foreach=True is torch 1.13's multi-tensor path
-    (its default is the single-tensor loop, and fused=True is CUDA-only there) and 2.x's CPU default."""
+    """A new network and its Adam: the package's hqrn.optim.Adam, or torch.optim.Adam as a Python user
+    picks it (foreach=True is torch 1.13's multi-tensor path, whose default is the single-tensor loop
+    and whose fused=True is CUDA-only, and 2.x's CPU default)."""
     torch.manual_seed(args.seed)
     model = hqrn.HQRN(entanglement_config(hqrn))
+    if args.adam == "hqrn":
+        return model, hqrn.optim.Adam(model.parameters(), lr=args.lr)
     kind = {"foreach": {"foreach": True}, "fused": {"fused": True}, "single": {"foreach": False}}[args.adam]
     return model, torch.optim.Adam(model.parameters(), lr=args.lr, **kind)
 
@@ -202,8 +207,9 @@ def compare(args, torch, F, hqrn, work):
     print("python {} ({}), torch {}, hqrn package {}".format(
         sys.version.split()[0], sys.executable, torch.__version__, os.path.dirname(hqrn.__file__)))
     print("{} random states, {} threads, {} epochs per run (first left out), {} rounds; "
-          "Python: torch.optim.Adam ({}); C++: {} train (FusedAdam)".format(
-              args.samples, args.threads, args.epochs, args.repeats, args.adam, args.hqrn))
+          "Python: {}; C++: {} train (FusedAdam)".format(
+              args.samples, args.threads, args.epochs, args.repeats,
+              "hqrn.optim.Adam" if args.adam == "hqrn" else "torch.optim.Adam ({})".format(args.adam), args.hqrn))
     if args.profile:
         for batch in args.batch:
             profile_training(hqrn, torch, F, x, y, batch, args)

@@ -1,5 +1,5 @@
 #include "src/fused_adam.h"
-#include "src/adam_update.h"
+#include "torch_ext/adam_step/adam_update.h"
 
 #include <ATen/Dispatch.h>
 #include <ATen/record_function.h>

@@ -217,9 +217,11 @@ TensorView tensor_view(const OpCase& c, const Args& args) {
 
 // Ops whose arguments the table's kinds do not describe (lists of tensors),
 // with the file that tests them the same ways (reference, strides, float32,
-// finite differences, double backward refused).
+// finite differences, double backward refused; adam_step_, an optimizer
+// update without a derivative: against the formula and torch.optim.Adam).
 const std::map<std::string, std::string>& tested_elsewhere() {
-  static const std::map<std::string, std::string> ops{{"angle_tables", "tests/test_angle_tables.cpp"}};
+  static const std::map<std::string, std::string> ops{{"angle_tables", "tests/test_angle_tables.cpp"},
+                                                      {"adam_step_", "tests/test_optim.py"}};
   return ops;
 }
 

@@ -5,6 +5,7 @@
     probabilities = model.predict_proba(states)            # mode="quantum", execution="aware"
     logits = model(states, mode="classical")               # the classical analog's action
     hqrn.save(model, "copy.safetensors")                   # readable by `hqrn eval`
+    optimizer = hqrn.optim.Adam(model.parameters())        # torch.optim.Adam, one fused call per step
 
 The modules run on the C++ operators (torch.ops.hqrn, loaded on import) and
 carry the C++ parameter names, so checkpoints move both ways unchanged.
@@ -20,9 +21,10 @@ from .data import read_classical_csv, read_for, read_state_csv  # noqa: E402
 from .modules import (AngleEncoder, ClassicalResNet, HQRN, QuantumResidualBlock, ReadoutHead,  # noqa: E402
                       ResidualNetwork, ResidualStack)
 from .register import RegisterState  # noqa: E402
+from . import optim  # noqa: E402
 
 __all__ = ["HQRN", "ClassicalResNet", "QuantumResidualBlock", "ResidualNetwork", "ResidualStack", "AngleEncoder",
            "ReadoutHead", "RegisterState", "NetworkConfig", "NoiseModel", "NoiseChannel", "ConfigError",
            "CheckpointError", "load", "save", "load_classical", "translate_classical", "read_classical_csv",
-           "read_state_csv", "read_for", "library_path"]
+           "read_state_csv", "read_for", "library_path", "optim"]
 __version__ = "0.3.0"

@@ -19,7 +19,6 @@ older torch loads the C++ autograd kernels (libhqrn_ops_autograd.so) instead.
 import inspect
 
 import torch
-from torch._functorch.utils import enable_single_level_autograd_function
 from torch.autograd.function import _SingleLevelFunction
 
 from .register import _complex_of, _qubits_of_dimension
@@ -166,39 +165,61 @@ def _requires_grad(flat):
     return any(isinstance(a, torch.Tensor) and a.requires_grad for a in flat)
 
 
+# torch's own check over tensors and tensor lists (C++), where this torch has it.
+_any_requires_grad = getattr(torch._C, "_any_requires_grad", lambda *args: _requires_grad(_flatten(args)[0]))
+_single_level_allowed = torch._C._functorch.get_single_level_autograd_function_allowed
+_allow_single_level = torch._C._functorch.set_single_level_autograd_function_allowed
+
+
 def _register_autograd(name, setup_context, backward):
     """setup_context(ctx, args, output) and backward(ctx, grad...) -> one entry per
     argument (a list for a list argument, None for a non-tensor) for op hqrn::name."""
     op = getattr(_hqrn, name).default
+    schema_args = op._schema.arguments
+    # Only ops with list arguments pay for flattening (Function.apply takes tensors one by one).
+    has_lists = any(isinstance(a.type, torch.ListType) for a in schema_args)
+
+    def below_autograd(keyset, args):
+        with torch._C._AutoDispatchBelowAutograd():
+            return op.redispatch(keyset & torch._C._after_autograd_keyset, *args)
 
     class Function(_SingleLevelFunction):
+        # The last input is (keyset, spec): the dispatch keys below this Autograd kernel, and the
+        # list structure _flatten took apart (None for an op without lists).
         @staticmethod
-        def forward(*flat_and_spec):
-            return op(*_unflatten(flat_and_spec[:-1], flat_and_spec[-1]))
+        def forward(*inputs):
+            keyset, spec = inputs[-1]
+            args = _unflatten(inputs[:-1], spec) if spec is not None else inputs[:-1]
+            return below_autograd(keyset, args)
 
         @staticmethod
         def setup_context(ctx, inputs, output):
-            ctx.spec = inputs[-1]
-            setup_context(ctx, _unflatten(inputs[:-1], ctx.spec), output)
+            spec = inputs[-1][1]
+            setup_context(ctx, _unflatten(inputs[:-1], spec) if spec is not None else inputs[:-1], output)
+            ctx.spec = spec
 
         @staticmethod
         def backward(ctx, *grads):
-            flat, _ = _flatten(backward(ctx, *grads))
+            grads = backward(ctx, *grads)
+            flat = _flatten(grads)[0] if ctx.spec is not None else grads
             return tuple(flat) + (None,)
 
     Function.__name__ = Function.__qualname__ = "HqrnAutograd_" + name
 
-    schema_args = op._schema.arguments
-
     def kernel(keyset, *args):
         # The dispatcher drops trailing arguments equal to their defaults (dephase=True).
-        args = args + tuple(a.default_value for a in schema_args[len(args):])
-        flat, spec = _flatten(args)
-        if torch.is_grad_enabled() and _requires_grad(flat):
-            with enable_single_level_autograd_function():
-                return Function.apply(*flat, spec)
-        with torch._C._AutoDispatchBelowAutograd():
-            return op.redispatch(keyset & torch._C._after_autograd_keyset, *args)
+        if len(args) < len(schema_args):
+            args = args + tuple(a.default_value for a in schema_args[len(args):])
+        if not (torch.is_grad_enabled() and _any_requires_grad(*args)):
+            return below_autograd(keyset, args)
+        flat, spec = _flatten(args) if has_lists else (args, None)
+        # Not a contextmanager: this runs once per operator call.
+        allowed = _single_level_allowed()
+        _allow_single_level(True)
+        try:
+            return Function.apply(*flat, (keyset, spec))
+        finally:
+            _allow_single_level(allowed)
 
     _lib.impl(name, kernel, "Autograd", with_keyset=True)
 
@@ -353,7 +374,7 @@ def _register_vmap(qualnames):
             _register_forward_vmap(name, _PER_SAMPLE_RANK[name])
         elif forward in _PER_SAMPLE_RANK:
             _register_backward_vmap(forward, _PER_SAMPLE_RANK[forward])
-        else:  # angle_tables and its backward: lists of weight sets
+        elif name in ("angle_tables", "_angle_tables_backward"):  # lists of weight sets
             op = getattr(_hqrn, name).default
             torch.library.register_vmap(qualname, lambda info, in_dims, *args, op=op: _by_loop(op, info, in_dims,
                                                                                                   args))

@@ -8,7 +8,7 @@ from torch import nn
 
 from .config import NetworkConfig
 from .noise import apply_readout_error, sample_shots, step_kraus
-from .register import RegisterState, _complex_of
+from .register import RegisterState, _compiling, _complex_of
 
 MODES = ("quantum", "classical")
 EXECUTIONS = ("aware", "dense")
@@ -18,6 +18,23 @@ TINY_PROBABILITY = 1e-30
 # K dense copies of the batch stay within this many entries: small registers, where per-call
 # overhead dominates a step (kSideBySideMaxEntries in models/network.cpp).
 SIDE_BY_SIDE_MAX_ENTRIES = 1 << 22
+
+
+# The functorch transform level, None outside torch.func (torch 1.13's torch._C has it too).
+_functorch_level = getattr(getattr(torch._C, "_functorch", None), "maybe_current_level", lambda: None)
+
+
+def _without_autograd(compute, *args):
+    """compute(*args); under no_grad in inference mode, where no operator is dispatched through
+    autograd at all (on torch 2.x the package's operators have Python autograd kernels, which
+    no_grad still enters: 20% of an evaluation at batch 64), its result cloned into an ordinary
+    tensor so that callers may use it anywhere. Traced code (torch.compile) and torch.func
+    transforms keep no_grad's semantics as they are."""
+    if torch.is_grad_enabled() or _compiling() or _functorch_level() is not None:
+        return compute(*args)
+    with torch.inference_mode():
+        result = compute(*args)
+    return result.clone()
 
 
 def _check_choice(value, choices, what):
@@ -218,6 +235,10 @@ class ResidualNetwork(nn.Module):
 
     @property
     def real_dtype(self):
+        # The first block's weights, when there is one: walking parameters() costs more than a step.
+        blocks = self.branches[0].blocks
+        if blocks:
+            return blocks[0].W.dtype
         for p in self.parameters():
             return p.dtype
         return torch.float64
@@ -270,6 +291,8 @@ class ResidualNetwork(nn.Module):
         start = self.initial_state(x, representation_of(mode, execution))
         # One Kraus set for all the channels of a step, built once per forward.
         channel = step_kraus(self.config.noise, start.complex_dtype)
+        if channel is not None:
+            channel = channel.to(start.values.device)
         batch = start.values.shape[0]
         if self._run_side_by_side(start):
             state = start.repeated(len(self.branches))
@@ -286,11 +309,12 @@ class ResidualNetwork(nn.Module):
 
     def forward(self, x, mode=None, execution="aware"):
         """Class logits [B, C]; softmax gives the class probabilities."""
-        return self.head(self.readout_distributions(x, mode, execution))
+        return _without_autograd(lambda: self.head(self.readout_distributions(x, mode, execution)))
 
     def forward_sampled(self, x, shots, generator=None, mode=None, execution="aware"):
         """Class logits from `shots` sampled outcomes per branch and input."""
-        return self.head(sample_shots(self.readout_distributions(x, mode, execution), shots, generator))
+        return _without_autograd(
+            lambda: self.head(sample_shots(self.readout_distributions(x, mode, execution), shots, generator)))
 
     def predict_proba(self, x, mode=None, execution="aware"):
         return torch.softmax(self.forward(x, mode, execution), 1)

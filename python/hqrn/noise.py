@@ -57,10 +57,12 @@ def sample_shots(distributions, shots, generator=None):
     """An estimate of distributions [..., K] from `shots` sampled outcomes each: counts / shots."""
     if shots < 1:
         raise ValueError("shots must be >= 1, got {}".format(shots))
+    # Drawn where the generator lives (a CPU generator with GPU distributions: one copy each way).
+    device = generator.device if generator is not None else distributions.device
     with torch.no_grad():
-        p = distributions.detach().to(torch.float64).reshape(-1, distributions.shape[-1]).clamp_min(0)
-        remaining = torch.full((p.shape[0],), float(shots), dtype=torch.float64)
-        mass_left = torch.ones(p.shape[0], dtype=torch.float64)
+        p = distributions.detach().to(device, torch.float64).reshape(-1, distributions.shape[-1]).clamp_min(0)
+        remaining = torch.full((p.shape[0],), float(shots), dtype=torch.float64, device=device)
+        mass_left = torch.ones(p.shape[0], dtype=torch.float64, device=device)
         counts = []
         # A chain of binomials (as the C++ side draws them): outcome k among the
         # shots not yet assigned, with its share of the mass left.
@@ -72,4 +74,5 @@ def sample_shots(distributions, shots, generator=None):
             remaining = remaining - c
             mass_left = mass_left - pk
         counts.append(remaining)
-        return (torch.stack(counts, 1) / shots).reshape(distributions.shape).to(distributions.dtype)
+        return (torch.stack(counts, 1) / shots).reshape(distributions.shape).to(distributions.device,
+                                                                                 distributions.dtype)

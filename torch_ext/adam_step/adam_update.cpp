@@ -1,4 +1,4 @@
-#include "src/adam_update.h"
+#include "torch_ext/adam_step/adam_update.h"
 
 #include <omp.h>
 

@@ -1,7 +1,8 @@
-// The element loop of hqrn::FusedAdam, apart from LibTorch so that it builds
-// with its own flags (no errno from sqrt, so the loop vectorises) and is
-// cloned per instruction set (AVX-512, AVX2, baseline), the widest this CPU
-// has picked when the program loads.
+// The element loop of Adam, shared by the operator hqrn::adam_step_ (the
+// Python package's hqrn.optim.Adam) and hqrn::FusedAdam (the C++ trainer).
+// Plain C++ apart from LibTorch so that it builds with its own flags (no errno
+// from sqrt, so the loop vectorises) and is cloned per instruction set
+// (AVX-512, AVX2, baseline), the widest this CPU has picked when it loads.
 #pragma once
 
 #include <cstddef>
