@@ -7,7 +7,9 @@
 #include <c10/util/Exception.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "torch_ext/qubit_index.h"
@@ -27,11 +29,30 @@ inline int64_t qubit_count(int64_t size, const char* op, const char* what) {
   return n;
 }
 
-// A tensor the kernels take: a CPU tensor, or a meta tensor, whose shape
-// alone the Meta kernels (meta_kernel.cpp) compute the output's from.
+// A tensor the kernels take: a CPU or CUDA tensor (cuda_kernel.cu, where
+// the library was built with CUDA), or a meta tensor, whose shape alone the
+// Meta kernels (meta_kernel.cpp) compute the output's from. That all of an
+// op's tensors share one device is same_device's check.
 inline void kernel_device(const at::Tensor& t, const char* op, const char* name) {
   TORCH_CHECK(t.defined(), op, ": ", name, " is an undefined tensor");
-  TORCH_CHECK(t.device().is_cpu() || t.is_meta(), op, ": ", name, " must be a CPU tensor, got ", t.device());
+  TORCH_CHECK(t.device().is_cpu() || t.device().is_cuda() || t.is_meta(), op, ": ", name,
+              " must be a CPU or CUDA tensor, got ", t.device());
+}
+
+// The dispatcher picks one kernel for all of an op's tensors (CUDA over CPU,
+// Meta over both): every defined one must be on that device.
+inline void same_device(const char* op, std::initializer_list<std::pair<const char*, const at::Tensor*>> tensors) {
+  const std::pair<const char*, const at::Tensor*>* first = nullptr;
+  for (const auto& named : tensors) {
+    if (!named.second->defined()) continue;
+    if (first == nullptr) {
+      first = &named;
+      continue;
+    }
+    TORCH_CHECK(named.second->device() == first->second->device(), op, ": ", named.first, " is on ",
+                named.second->device(), " but ", first->first, " is on ", first->second->device(),
+                "; every tensor argument must be on one device");
+  }
 }
 
 // A batch of density matrices [B, d, d], complex64 or complex128; returns n.

@@ -9,26 +9,13 @@
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
-#include <initializer_list>
-#include <utility>
+#include "torch_ext/check.h"
 
 namespace hqrn::meta {
 namespace {
 
 // The dispatcher runs the Meta kernel when any input is meta: all must be.
-inline void same_device(const char* op, std::initializer_list<std::pair<const char*, const at::Tensor*>> tensors) {
-  const std::pair<const char*, const at::Tensor*>* first = nullptr;
-  for (const auto& named : tensors) {
-    if (!named.second->defined()) continue;
-    if (first == nullptr) {
-      first = &named;
-      continue;
-    }
-    TORCH_CHECK(named.second->device() == first->second->device(), op, ": ", named.first, " is on ",
-                named.second->device(), " but ", first->first, " is on ", first->second->device(),
-                "; every tensor argument must be on one device");
-  }
-}
+using check::same_device;
 
 // A contiguous output, as the CPU kernels return.
 inline at::Tensor empty(at::IntArrayRef shape, const at::TensorOptions& options) {

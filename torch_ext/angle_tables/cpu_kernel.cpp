@@ -13,15 +13,9 @@
 namespace hqrn {
 namespace {
 
+using tables::configuration_index;
+using tables::has_bit;
 using tables::TablesPlan;
-
-// The basis index whose other-qubit bits for target j are configuration c;
-// its bit j is zero, so W_jj never enters.
-inline int64_t configuration_index(const TablesPlan& s, int64_t j, int64_t c) {
-  return index::insert_zero_bit(c, index::qubit_mask(s.n, j));
-}
-
-inline bool has_bit(const TablesPlan& s, int64_t x, int64_t i) { return (x & index::qubit_mask(s.n, i)) != 0; }
 
 template <typename real_t>
 void forward_kernel(const TablesPlan& s, const std::vector<const real_t*>& w, const std::vector<const real_t*>& b,

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/macros/Macros.h>
 #include <c10/util/Exception.h>
 
 #include <cstdint>
 
 #include "torch_ext/check.h"
 #include "torch_ext/limits.h"
+#include "torch_ext/qubit_index.h"
 
 namespace hqrn::tables {
 // Internal linkage, as in the other ops' prepare.h.
@@ -57,6 +59,16 @@ inline TablesPlan prepare(at::TensorList weights, at::TensorList biases) {
                 b.sizes());
   }
   return {static_cast<int64_t>(weights.size()), n, int64_t{1} << (n - 1)};
+}
+
+// The basis index whose other-qubit bits for target j are configuration c;
+// its bit j is zero, so W_jj never enters. Shared by the CPU and CUDA kernels.
+C10_HOST_DEVICE inline int64_t configuration_index(const TablesPlan& s, int64_t j, int64_t c) {
+  return index::insert_zero_bit(c, index::qubit_mask(s.n, j));
+}
+
+C10_HOST_DEVICE inline bool has_bit(const TablesPlan& s, int64_t x, int64_t i) {
+  return (x & index::qubit_mask(s.n, i)) != 0;
 }
 
 // The backward reads only the tables' gradient [n, R, 2^(n-1)].

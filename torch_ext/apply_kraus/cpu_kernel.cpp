@@ -30,11 +30,17 @@
 #include "../memory.h"
 #include "../parallel.h"
 #include "prepare.h"
+#include "superoperator.h"
 
 namespace hqrn {
 namespace {
 
+using kraus::add_outer;
+using kraus::add_superoperator;
+using kraus::add_transfer;
 using kraus::KrausPlan;
+using kraus::kraus_grad_entry;
+using kraus::mat_vec;
 using kraus::Mode;
 
 constexpr int64_t kMaxDim = int64_t{1} << kraus::kMaxKrausQubits;  // 4
@@ -49,20 +55,7 @@ std::vector<complex_t> superoperators(const KrausPlan& p, const complex_t* kraus
   std::vector<complex_t> s(static_cast<size_t>(p.kraus_sets * kk * kk), complex_t(0));
   for (int64_t j = 0; j < p.kraus_sets; ++j) {
     complex_t* sj = s.data() + j * kk * kk;
-    for (int64_t m = 0; m < p.ops; ++m) {
-      const complex_t* km = kraus + (j * p.ops + m) * kk;
-      for (int64_t a = 0; a < kd; ++a)
-        for (int64_t c = 0; c < kd; ++c)
-          for (int64_t a1 = 0; a1 < kd; ++a1)
-            for (int64_t c1 = 0; c1 < kd; ++c1) {
-              const complex_t v = km[a * kd + a1] * std::conj(km[c * kd + c1]);
-              if (adjoint) {
-                sj[(a1 * kd + c1) * kk + (a * kd + c)] += std::conj(v);
-              } else {
-                sj[(a * kd + c) * kk + (a1 * kd + c1)] += v;
-              }
-            }
-    }
+    for (int64_t m = 0; m < p.ops; ++m) add_superoperator(kraus + (j * p.ops + m) * kk, kd, sj, adjoint);
   }
   return s;
 }
@@ -83,15 +76,6 @@ void for_blocks(const KrausPlan& p, int64_t begin, int64_t end, const Body& body
         for (int64_t c = 0; c < kd; ++c) pos[a * kd + c] = base + (p.gate[a] | r) * p.d + (p.gate[c] | s);
       body(i, pos);
     }
-  }
-}
-
-template <typename complex_t>
-inline void mat_vec(const complex_t* s, const complex_t* in, complex_t* out, int64_t kk) {
-  for (int64_t row = 0; row < kk; ++row) {
-    complex_t sum(0);
-    for (int64_t col = 0; col < kk; ++col) sum += s[row * kk + col] * in[col];
-    out[row] = sum;
   }
 }
 
@@ -130,12 +114,7 @@ void conjugate_backward(const KrausPlan& p, const complex_t* kraus, const comple
       mat_vec(s_adj.data() + p.set_of(i) * kk * kk, g_block, out, kk);
       for (int64_t e = 0; e < kk; ++e) grad_src[pos[e]] = out[e];
       // C[(a,a'),(c,c')] += G[a,a'] conj(rho[c,c']): an outer product.
-      complex_t* acc = acc_base + p.set_of(i) * c_size;
-      for (int64_t e = 0; e < kk; ++e) {
-        const complex_t g = g_block[e];
-        complex_t* row = acc + e * kk;
-        for (int64_t f = 0; f < kk; ++f) row[f] += g * rho_conj[f];
-      }
+      add_outer(acc_base + p.set_of(i) * c_size, g_block, rho_conj, kk);
     });
   });
   // Reduce the chunks in order, then contract with K.
@@ -146,22 +125,11 @@ void conjugate_backward(const KrausPlan& p, const complex_t* kraus, const comple
       const complex_t* part = partial.data() + (chunk * p.kraus_sets + j) * c_size;
       for (int64_t e = 0; e < c_size; ++e) c_total[e] += part[e];
     }
-    // C index: ((a * kd + a1) * kd + c) * kd + c1.
-    const auto c_at = [&](int64_t a, int64_t a1, int64_t c, int64_t c1) {
-      return c_total[((a * kd + a1) * kd + c) * kd + c1];
-    };
     for (int64_t m = 0; m < p.ops; ++m) {
       const complex_t* km = kraus + (j * p.ops + m) * kk;
       complex_t* gm = grad_kraus + (j * p.ops + m) * kk;
       for (int64_t a = 0; a < kd; ++a)
-        for (int64_t c = 0; c < kd; ++c) {
-          complex_t sum(0);
-          for (int64_t a1 = 0; a1 < kd; ++a1)
-            for (int64_t c1 = 0; c1 < kd; ++c1) {
-              sum += (c_at(a, a1, c, c1) + std::conj(c_at(a1, a, c1, c))) * km[a1 * kd + c1];
-            }
-          gm[a * kd + c] = sum;
-        }
+        for (int64_t c = 0; c < kd; ++c) gm[a * kd + c] = kraus_grad_entry(c_total.data(), km, kd, a, c);
     }
   }
 }
@@ -172,7 +140,7 @@ std::vector<real_t> transfer_tables(const KrausPlan& p, const complex_t* kraus) 
   std::vector<real_t> t(static_cast<size_t>(p.kraus_sets * 4), real_t(0));
   for (int64_t j = 0; j < p.kraus_sets; ++j)
     for (int64_t m = 0; m < p.ops; ++m)
-      for (int64_t e = 0; e < 4; ++e) t[j * 4 + e] += std::norm(kraus[(j * p.ops + m) * 4 + e]);
+      add_transfer(kraus + (j * p.ops + m) * 4, t.data() + j * 4);
   return t;
 }
 

@@ -10,6 +10,7 @@
 
 #include "../memory.h"
 #include "../parallel.h"
+#include "gate_line.h"
 #include "prepare.h"
 
 namespace hqrn {
@@ -24,7 +25,7 @@ template <typename complex_t>
 void apply_gate(const GatePlan& g, const complex_t* m, const complex_t* src, complex_t* dst, bool on_columns) {
   const int64_t groups = static_cast<int64_t>(g.rest.size());
   at::parallel_for(0, g.batch * groups, grain_for(g.d * g.k_dim * g.k_dim), [&](int64_t begin, int64_t end) {
-    complex_t in[1 << kMaxGateQubits];
+    complex_t in[1 << kMaxGateQubits], out[1 << kMaxGateQubits];
     for (int64_t task = begin; task < end; ++task) {
       const int64_t b = task / groups, r = g.rest[task % groups];
       const complex_t* mb = m + b * g.u_stride;
@@ -34,13 +35,8 @@ void apply_gate(const GatePlan& g, const complex_t* m, const complex_t* src, com
         // Row mode: column `line` of the rows (gate bits, r); column mode: row `line`.
         const auto pos = [&](int64_t a) { return on_columns ? line * g.d + (g.gate[a] | r) : (g.gate[a] | r) * g.d + line; };
         for (int64_t a = 0; a < g.k_dim; ++a) in[a] = s[pos(a)];
-        for (int64_t a = 0; a < g.k_dim; ++a) {
-          complex_t sum(0);
-          for (int64_t c = 0; c < g.k_dim; ++c) {
-            sum += (on_columns ? std::conj(mb[a * g.k_dim + c]) : mb[a * g.k_dim + c]) * in[c];
-          }
-          o[pos(a)] = sum;
-        }
+        gate::gate_line(mb, g.k_dim, in, out, on_columns);
+        for (int64_t a = 0; a < g.k_dim; ++a) o[pos(a)] = out[a];
       }
     }
   });

@@ -22,13 +22,20 @@
 #include "../memory.h"
 #include "../parallel.h"
 #include "../rotation.h"
+#include "block.h"
 #include "prepare.h"
+#include "sweep.h"
 
 namespace hqrn {
 namespace {
 
+using step::common_tables;
+using step::load_block;
 using step::Output;
+using step::reduce_to;
 using step::StepPlan;
+using step::store_block;
+using step::with_variant;
 
 // Rotations of every table entry (per sample when the tables are), with
 // their matrices computed once instead of once per block.
@@ -88,26 +95,6 @@ struct RotationTable {
     return std::memcmp(values + begin, values + begin - row, static_cast<size_t>(row) * sizeof(real_t)) == 0;
   }
 };
-
-// The input block of rows (row0, row1) at column offsets (c0, c1); without
-// coherence the target is diagonal and the off-diagonal entries are zero.
-template <bool coherent, typename real_t>
-Mat2<real_t> load_block(const c10::complex<real_t>* row0, const c10::complex<real_t>* row1, int64_t c0,
-                        int64_t c1) {
-  if constexpr (coherent) return {row0[c0], row0[c1], row1[c0], row1[c1]};
-  return {row0[c0], {}, {}, row1[c1]};
-}
-
-template <bool coherent, typename real_t>
-void store_block(c10::complex<real_t>* row0, c10::complex<real_t>* row1, int64_t c0, int64_t c1,
-                 const Mat2<real_t>& m) {
-  row0[c0] = m.m00;
-  row1[c1] = m.m11;
-  if constexpr (coherent) {
-    row0[c1] = m.m01;
-    row1[c0] = m.m10;
-  }
-}
 
 // ---- Column runs (StepLayout::column_run): the measured blocks of one row
 // pair over `count` consecutive column pairs whose entries and rotations are
@@ -382,32 +369,6 @@ void backward_kernel(const StepLayout& l, int64_t batch, const RotationTable<rea
   }
 }
 
-// Calls body(coherent, output) with both as compile-time constants
-// (std::integral_constant) for the runtime choice.
-template <typename Body>
-void with_variant(bool coherent, Output output, const Body& body) {
-  if (!coherent) return body(std::false_type{}, std::integral_constant<Output, Output::dephased>{});
-  switch (output) {
-    case Output::full: return body(std::true_type{}, std::integral_constant<Output, Output::full>{});
-    case Output::dephased_zeros:
-      return body(std::true_type{}, std::integral_constant<Output, Output::dephased_zeros>{});
-    case Output::dephased: return body(std::true_type{}, std::integral_constant<Output, Output::dephased>{});
-  }
-}
-
-// The kernels read both tables with one layout: a shared table meets a
-// per-sample (or per-group) one by broadcasting over its rows.
-std::pair<at::Tensor, at::Tensor> common_tables(const at::Tensor& theta, const at::Tensor& phi) {
-  if (theta.dim() == phi.dim()) return {theta.contiguous(), phi.contiguous()};
-  const auto shape = (theta.dim() == 2 ? theta : phi).sizes();
-  return {theta.expand(shape).contiguous(), phi.expand(shape).contiguous()};
-}
-
-// Gradient of a table that was broadcast over the batch: summed back.
-at::Tensor reduce_to(const at::Tensor& grad, const at::Tensor& table) {
-  return table.dim() == grad.dim() ? grad : grad.sum(0);
-}
-
 // The step planned by `plan` on `state` ([B, ...] complex), into a new tensor.
 at::Tensor run_forward(const StepPlan& plan, const at::Tensor& state, const at::Tensor& theta,
                        const at::Tensor& phi) {
@@ -477,45 +438,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> aware_step_backward_cpu(const at:
   return run_backward(plan, grad, blocks, theta, phi);
 }
 
-// ---- qrb_sweep: the dense steps of one block, validated once by
-// prepare_sweep and run on their plans (no per-step validation). The forward
-// keeps one state alive at a time; the backward recomputes the block's
-// intermediate states from its input, so autograd saves one state per block
-// instead of one per step (deep networks fit in memory).
+// ---- qrb_sweep: sweep.h on this file's step kernels.
 
 at::Tensor qrb_sweep_cpu(const at::Tensor& rho, const at::Tensor& theta, const at::Tensor& phi,
                          at::IntArrayRef targets) {
-  const auto plan = step::prepare_sweep(rho, theta, phi, targets);
-  if (targets.empty()) return rho.clone();
-  at::Tensor state = rho;
-  for (const auto j : targets) state = run_forward(plan.step(j), state, theta[j], phi[j]);
-  return state;
+  return step::sweep_forward(rho, theta, phi, targets, run_forward);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> qrb_sweep_backward_cpu(const at::Tensor& grad, const at::Tensor& rho,
                                                                       const at::Tensor& theta, const at::Tensor& phi,
                                                                       at::IntArrayRef targets) {
-  const auto plan = step::prepare_sweep(rho, theta, phi, targets);
-  check::grad_like(grad, rho, "_qrb_sweep_backward", "rho");
-  // Inputs of every step, recomputed; each is released once its step's backward has run.
-  std::vector<at::Tensor> inputs{rho};
-  for (size_t k = 0; k + 1 < targets.size(); ++k) {
-    const int64_t j = targets[k];
-    inputs.push_back(run_forward(plan.step(j), inputs.back(), theta[j], phi[j]));
-  }
-  auto grad_theta = at::zeros_like(theta);
-  auto grad_phi = at::zeros_like(phi);
-  if (targets.empty()) return {grad.clone(), grad_theta, grad_phi};
-  at::Tensor g = grad;
-  for (auto k = static_cast<int64_t>(targets.size()) - 1; k >= 0; --k) {
-    const int64_t j = targets[k];
-    auto [g_state, g_theta, g_phi] = run_backward(plan.step(j), g, inputs[k], theta[j], phi[j]);
-    inputs[k] = at::Tensor();
-    g = g_state;
-    grad_theta[j] += g_theta;
-    grad_phi[j] += g_phi;
-  }
-  return {g, grad_theta, grad_phi};
+  return step::sweep_backward(grad, rho, theta, phi, targets, run_forward, run_backward);
 }
 
 }  // namespace

@@ -98,6 +98,19 @@ inline StepPlan prepare_aware(const at::Tensor& blocks, const at::Tensor& theta,
   return plan;
 }
 
+// The kernels read both tables with one layout: a shared table meets a
+// per-sample (or per-group) one by broadcasting over its rows.
+inline std::pair<at::Tensor, at::Tensor> common_tables(const at::Tensor& theta, const at::Tensor& phi) {
+  if (theta.dim() == phi.dim()) return {theta.contiguous(), phi.contiguous()};
+  const auto shape = (theta.dim() == 2 ? theta : phi).sizes();
+  return {theta.expand(shape).contiguous(), phi.expand(shape).contiguous()};
+}
+
+// Gradient of a table that was broadcast over the batch: summed back.
+inline at::Tensor reduce_to(const at::Tensor& grad, const at::Tensor& table) {
+  return table.dim() == grad.dim() ? grad : grad.sum(0);
+}
+
 // qrb_sweep: the dephasing step of every qubit that `targets` lists, planned
 // once however often the qubit is listed.
 struct SweepPlan {
