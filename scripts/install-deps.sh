@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake
   libtorch-dev libeigen3-dev libfmt-dev libgtest-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev zlib1g-dev libssl-dev libgloo-dev
+  libcli11-dev nlohmann-json3-dev zlib1g-dev libssl-dev libgloo-dev libspectra-dev
   python3 python3-torch python3-numpy python3-matplotlib python3-venv python3-setuptools python3-wheel
   # LibTorch's matrix products go through libblas.so.3: Debian's default is the
   # reference BLAS; OpenBLAS on OpenMP takes LibTorch's thread count and makes

@@ -20,6 +20,7 @@
 #include "src/data/csv.h"
 #include "src/data/entanglement.h"
 #include "src/data/state_csv.h"
+#include "src/data/state_vectors_file.h"
 
 namespace hqrn {
 
@@ -341,6 +342,21 @@ int run_gen_states(const std::string& family, int64_t n, uint64_t seed, const st
   const auto states = data::generate_states(data::parse_family(family), n, seed);
   data::save_state_csv(out, states);
   fmt::print("wrote {} {} states to {}\n", n, family, out);
+  return 0;
+}
+
+int run_gen_phases(const data::PhaseRequest& request, const std::string& out) {
+  const auto start = Clock::now();
+  const auto dataset = data::generate_phase_dataset(request);
+  data::save_state_vectors(out, data::to_state_vectors(dataset));
+  double smallest_gap = dataset.samples.front().ground.gap;
+  for (const auto& s : dataset.samples) smallest_gap = std::min(smallest_gap, s.ground.gap);
+  fmt::print("wrote {} {} states of the cluster-Ising ring (N = {}) to {} in {:.1f} s; S_c = {:.6f}, smallest gap {:.3g}\n",
+             dataset.samples.size(), data::phase_set_name(dataset.set), dataset.spins, out, seconds_since(start),
+             dataset.critical_string_order, smallest_gap);
+  for (const auto& m : dataset.skipped) {
+    fmt::print("skipped the degenerate point h1 = {}, h2 = {} (gap below {:.3g})\n", m.h1, m.h2, request.ground.min_gap);
+  }
   return 0;
 }
 

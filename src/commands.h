@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/network.h"
+#include "src/data/phases.h"
 #include "src/experiments/experiment.h"
 #include "src/training.h"
 
@@ -59,6 +60,10 @@ struct EvalCommand {
 int run_eval(const EvalCommand& command);
 
 int run_gen_states(const std::string& family, int64_t n, uint64_t seed, const std::string& out);
+
+// Ground states of the cluster-Ising ring (the phases experiment's data) as a
+// state-vector file (spec section 9); prints S_c, the smallest gap and the time.
+int run_gen_phases(const data::PhaseRequest& request, const std::string& out);
 
 int run_export_qasm(const std::string& model, const std::string& prefix);
 

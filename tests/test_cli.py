@@ -165,7 +165,7 @@ def entanglement_checkpoint(test):
 
 class HelpTest(unittest.TestCase):
     OPTIONS = {
-        None: ["--threads", "demo", "train", "translate", "eval", "gen-states", "export-qasm", "study",
+        None: ["--threads", "demo", "train", "translate", "eval", "gen-states", "gen-phases", "export-qasm", "study",
                "convert-checkpoint"],
         "demo": ["--out", "--quick", "--seed", "--no-plots"],
         "train": ["--task", "--model", "--data", "--test-data", "--family", "--n-train", "--n-test", "--data-seed",
@@ -177,6 +177,7 @@ class HelpTest(unittest.TestCase):
         "eval": ["--model", "--data", "--mode", "--json", "--predictions", "--readout", "--noise", "--shots",
                  "--shot-seeds", "--seed"],
         "gen-states": ["--family", "--n", "--seed", "--out"],
+        "gen-phases": ["--spins", "--set", "--points", "--h2-points", "--min-gap", "--skip-degenerate", "--out"],
         "export-qasm": ["--model", "--out"],
         "study noise": ["--out", "--quick", "--seed", "--shot-seeds", "--no-plots"],
     }

@@ -147,6 +147,28 @@ int main(int argc, char** argv) {
   gen_cmd->add_option("--seed", states_seed, "Seed")->capture_default_str()->check(kNonNegative);
   gen_cmd->add_option("--out", states_out, "Output CSV (.gz compresses)")->required();
 
+  hqrn::data::PhaseRequest phases;
+  std::string phases_set = "line", phases_out;
+  auto* phases_cmd = app.add_subcommand(
+      "gen-phases", "Generate ground states of the cluster-Ising ring (phases experiment) as a state-vector file");
+  phases_cmd->add_option("--spins", phases.spins, "Ring size N")
+      ->capture_default_str()
+      ->check(CLI::Range(hqrn::data::kMinClusterIsingSpins, hqrn::data::kMaxClusterIsingSpins));
+  phases_cmd->add_option("--set", phases_set, "line (h2 = 0, exact labels) | plane (string-order labels) | twins (dual pairs)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"line", "plane", "twins"}));
+  phases_cmd->add_option("--points", phases.points, "h1 grid points (line, plane) or pairs (twins)")
+      ->capture_default_str()
+      ->check(kAtLeastOne);
+  phases_cmd->add_option("--h2-points", phases.h2_points, "plane: h2 grid points (0: 2 * points - 1)")
+      ->capture_default_str()
+      ->check(kNonNegative);
+  phases_cmd->add_option("--min-gap", phases.ground.min_gap, "Refuse points whose gap E1 - E0 is below this")
+      ->capture_default_str()
+      ->check(kNonNegative);
+  phases_cmd->add_flag("--skip-degenerate", phases.skip_degenerate, "plane: leave out refused points instead of failing");
+  phases_cmd->add_option("--out", phases_out, "Output .safetensors")->required();
+
   hqrn::NoiseStudyOptions study;
   auto* study_cmd = app.add_subcommand("study", "Studies on the shipped data generators");
   study_cmd->require_subcommand(1);
@@ -207,6 +229,10 @@ int main(int argc, char** argv) {
     if (*convert_cmd) return hqrn::run_convert_checkpoint(convert_from, convert_out);
     if (*eval_cmd) return hqrn::run_eval(eval);
     if (*gen_cmd) return hqrn::run_gen_states(family, n_states, states_seed, states_out);
+    if (*phases_cmd) {
+      phases.set = hqrn::data::parse_phase_set(phases_set);
+      return hqrn::run_gen_phases(phases, phases_out);
+    }
     if (*qasm_cmd) return hqrn::run_export_qasm(qasm_model, qasm_prefix);
   } catch (const c10::Error& e) {
     fmt::print(stderr, "error: {}\n", e.what_without_backtrace());
