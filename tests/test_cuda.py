@@ -7,7 +7,9 @@
 - torch.autograd.gradcheck of every row on the device (complex128);
 - tensors on different devices are refused by name;
 - model parity: hqrn.HQRN(...).to(device), both executions (aware, dense), with and
-  without noise: logits and every parameter's gradient equal the CPU's to 1e-12.
+  without noise: logits and every parameter's gradient equal the CPU's to 1e-12;
+- a network trained on the device, saved from it and loaded on the CPU (and back):
+  equal logits, training equal to the CPU's, shot sampling with a CPU generator equal.
 
 Usage: test_cuda.py PACKAGE_DIR [--device cpu]   (PACKAGE_DIR holds the hqrn package,
 e.g. build/python, or '-' for the installed one). Without a GPU every test is reported
@@ -211,6 +213,47 @@ def test_model_parity():
             if max(errs) > 1e-12:
                 failures.append("config {} {}: max error {:.3g}".format(k, execution, max(errs)))
     assert not failures, "\n".join(failures)
+
+
+def test_trained_on_the_device_evaluated_on_the_cpu():
+    """A few training steps on the device (torch.optim.Adam, noise, the default execution), the
+    checkpoint written from the device, read back on the CPU and onto the device again: equal
+    logits everywhere, and the device's training equal to the CPU's; shot sampling on the device
+    with a CPU generator equal to the CPU's."""
+    import tempfile
+
+    import hqrn
+    config = hqrn.NetworkConfig(data_qubits=2, ancillas=1, blocks=2, branches=3, readout="mlp", init_std=0.8,
+                                noise=hqrn.NoiseModel.parse("depolarizing=0.02"))
+    x = random_states(8, 2, 23)
+    y = torch.tensor([0, 1] * 4)
+    trained = {}
+    for device in ("cpu", DEVICE):
+        torch.manual_seed(5)
+        model = hqrn.HQRN(config).to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        for _ in range(4):
+            optimizer.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(model(x.to(device)), y.to(device)).backward()
+            optimizer.step()
+        trained[device] = model
+    on_device = trained[DEVICE]
+    assert all(p.device.type == torch.device(DEVICE).type for p in on_device.parameters())
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "trained.safetensors")
+        hqrn.save(on_device, path)
+        on_cpu = hqrn.load(path)
+        back = hqrn.load(path).to(DEVICE)
+    with torch.no_grad():
+        want = on_device(x.to(DEVICE)).cpu()
+        assert max_diff(on_cpu(x), want) < 1e-12
+        assert max_diff(back(x.to(DEVICE)), want) < 1e-12
+        assert max_diff(trained["cpu"](x), want) < 1e-10  # four Adam steps of 1e-12 differences
+        shots = [model(x.to(device)) for model, device in ((on_cpu, "cpu"), (on_device, DEVICE))]
+        sampled = [m.forward_sampled(x.to(d), 100, torch.Generator().manual_seed(3)).cpu()
+                   for m, d in ((on_cpu, "cpu"), (on_device, DEVICE))]
+    assert max_diff(shots[0], shots[1].cpu()) < 1e-12
+    assert max_diff(sampled[0], sampled[1]) < 1e-12
 
 
 def main():
