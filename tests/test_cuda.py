@@ -33,14 +33,6 @@ def tolerance(real_dtype):
     return 1e-12 if real_dtype == torch.float64 else 1e-5
 
 
-def cast(arg, real_dtype):
-    if not isinstance(arg, torch.Tensor):
-        return arg
-    if arg.is_complex():
-        return arg.to(torch.complex64 if real_dtype == torch.float32 else torch.complex128)
-    return arg.to(real_dtype)
-
-
 def strided(t):
     """The same values in a non-contiguous layout."""
     if t.dim() >= 2:
@@ -56,7 +48,7 @@ def table_cases(real_dtype, seed=11):
         cases = json.load(f)["cases"]
     for case in cases:
         gen = torch.Generator().manual_seed(seed)
-        yield case["op"], [cast(test_ops.make_arg(s, gen), real_dtype) for s in case["args"]], case["grad"]
+        yield case["op"], [test_ops.cast(test_ops.make_arg(s, gen), real_dtype) for s in case["args"]], case["grad"]
     gen = torch.Generator().manual_seed(seed)
     weights = [torch.randn(3, 3, dtype=real_dtype, generator=gen) for _ in range(2)]
     biases = [torch.randn(3, dtype=real_dtype, generator=gen) for _ in range(2)]

@@ -80,6 +80,15 @@ def check_gradcheck(name, fn, inputs):
 TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "op_cases.json")
 
 
+def cast(arg, real_dtype):
+    """A make_arg argument in another precision: complex ones to the complex dtype of real_dtype."""
+    if not isinstance(arg, torch.Tensor):
+        return arg
+    if arg.is_complex():
+        return arg.to(torch.complex64 if real_dtype == torch.float32 else torch.complex128)
+    return arg.to(real_dtype)
+
+
 def make_arg(spec, gen):
     """One argument of an op_cases.json row, in complex128/float64 (the kinds
     are described in the table's "about")."""

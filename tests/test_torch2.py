@@ -32,15 +32,6 @@ def table_cases():
         return json.load(f)["cases"]
 
 
-def cast(arg, real_dtype):
-    """test_ops.make_arg builds complex128/float64; the same case in another precision."""
-    if not isinstance(arg, torch.Tensor):
-        return arg
-    if arg.is_complex():
-        return arg.to(torch.complex64 if real_dtype == torch.float32 else torch.complex128)
-    return arg.to(real_dtype)
-
-
 def opcheck_cases(real_dtype, seed):
     """(op name, args) of every row of the table, in real_dtype, the differentiated
     inputs requiring grad; plus angle_tables, whose list arguments the table does not
@@ -50,7 +41,7 @@ def opcheck_cases(real_dtype, seed):
     assert cases, "no cases in " + TABLE
     for case in cases:
         gen = torch.Generator().manual_seed(seed)
-        args = [cast(test_ops.make_arg(spec, gen), real_dtype) for spec in case["args"]]
+        args = [test_ops.cast(test_ops.make_arg(spec, gen), real_dtype) for spec in case["args"]]
         for k in case["grad"]:
             args[k] = args[k].detach().requires_grad_()
         yield case["op"], args
