@@ -122,17 +122,18 @@ def bench(device, quick, repeat, rounds):
 
 
 def card(device):
+    """The device in words, for the result files (train_throughput.py uses it too)."""
     if device == "cuda":
         p = torch.cuda.get_device_properties(0)
         return "{} ({} SMs, {:.0f} GiB), torch {}, CUDA {}".format(p.name, p.multi_processor_count,
                                                                   p.total_memory / 2 ** 30, torch.__version__,
                                                                   torch.version.cuda)
-    return "CPU dry run: {} ({} threads), torch {}".format(platform.processor() or platform.machine(),
-                                                           torch.get_num_threads(), torch.__version__)
+    return "{} CPU, {} threads ({} cores), torch {}".format(platform.processor() or platform.machine(),
+                                                          torch.get_num_threads(), os.cpu_count(), torch.__version__)
 
 
 def markdown(rows, device):
-    lines = ["Device: " + card(device), "",
+    lines = ["Device: " + card(device) + (" (dry run)" if device == "cpu" else ""), "",
              "| op | case | copy (ms) | forward (ms) | forward / copy | fwd+bwd (ms) | fwd+bwd / (2 copies) |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:

@@ -17,23 +17,15 @@ two JSON files name their machines. Timings only, never asserted.
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 
 import torch
 
+from gpu_bench import card  # beside this script, on sys.path when it runs
+
 NETWORKS = {"entanglement": 2, "data6": 6}
-
-
-def machine(device):
-    if device == "cuda":
-        p = torch.cuda.get_device_properties(0)
-        return "{} ({} SMs), torch {}, CUDA {}".format(p.name, p.multi_processor_count, torch.__version__,
-                                                      torch.version.cuda)
-    return "{} CPU, {} threads ({} cores), torch {}".format(platform.machine(), torch.get_num_threads(),
-                                                          os.cpu_count(), torch.__version__)
 
 
 def random_states(batch, qubits, device, gen):
@@ -97,7 +89,7 @@ def main():
     torch.set_num_threads(args.threads)
     import hqrn
     rows = [throughput(hqrn, name, args.batch, args.device, args.steps, args.rounds) for name in args.networks]
-    report = {"machine": machine(args.device), "rows": rows}
+    report = {"machine": card(args.device), "rows": rows}
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, "train_throughput_{}.json".format(args.device))
     with open(path + ".tmp", "w") as f:

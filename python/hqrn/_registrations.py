@@ -161,12 +161,8 @@ def _unflatten(flat, spec):
     return args
 
 
-def _requires_grad(flat):
-    return any(isinstance(a, torch.Tensor) and a.requires_grad for a in flat)
-
-
-# torch's own check over tensors and tensor lists (C++), where this torch has it.
-_any_requires_grad = getattr(torch._C, "_any_requires_grad", lambda *args: _requires_grad(_flatten(args)[0]))
+# torch's own check over tensors and tensor lists (C++; torch.library's autograd uses it too).
+_any_requires_grad = torch._C._any_requires_grad
 _single_level_allowed = torch._C._functorch.get_single_level_autograd_function_allowed
 _allow_single_level = torch._C._functorch.set_single_level_autograd_function_allowed
 

@@ -199,6 +199,30 @@ UploadedPlan upload_plan(const KrausPlan& p, const at::Device& device) {
   return u;
 }
 
+// Per Kraus set, on the device: the mix mode's 2x2 transfer table (real), or
+// the superoperator (its adjoint for the backward), as forward and backward use them.
+template <typename complex_t, typename View>
+at::Tensor transfer_tables(const View& p, const KrausPlan& plan, const complex_t* kraus,
+                           const at::TensorOptions& options) {
+  using real_t = typename complex_t::value_type;
+  at::Tensor t = at::empty({plan.kraus_sets * 4}, options.dtype(c10::CppTypeToScalarType<real_t>::value));
+  transfer_kernel<complex_t, real_t><<<cuda::grid_for(plan.kraus_sets), cuda::kThreads, 0, cuda::stream()>>>(
+      p, kraus, t.data_ptr<real_t>());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return t;
+}
+
+template <typename complex_t, typename View>
+at::Tensor superoperators(const View& p, const KrausPlan& plan, const complex_t* kraus, bool adjoint,
+                          const at::TensorOptions& options) {
+  const int64_t kk = plan.k_dim * plan.k_dim;
+  at::Tensor out = at::empty({plan.kraus_sets * kk * kk}, options);
+  superoperator_kernel<complex_t><<<cuda::grid_for(plan.kraus_sets), cuda::kThreads, 0, cuda::stream()>>>(
+      p, kraus, adjoint, out.data_ptr<complex_t>());
+  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  return out;
+}
+
 template <typename complex_t>
 void run_forward(const KrausPlan& plan, const complex_t* kraus, const complex_t* src, complex_t* dst,
                  const at::TensorOptions& options) {
@@ -207,10 +231,7 @@ void run_forward(const KrausPlan& plan, const complex_t* kraus, const complex_t*
   const auto& p = u.view;
   const auto s = cuda::stream();
   if (plan.mode == Mode::mix) {
-    const at::Tensor t = at::empty({plan.kraus_sets * 4}, options.dtype(c10::CppTypeToScalarType<real_t>::value));
-    transfer_kernel<complex_t, real_t><<<cuda::grid_for(plan.kraus_sets), cuda::kThreads, 0, s>>>(
-        p, kraus, t.data_ptr<real_t>());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    const at::Tensor t = transfer_tables<complex_t>(p, plan, kraus, options);
     const int64_t work = plan.batch * (plan.blocks / 2) * plan.block_entries;
     if (work == 0) return;
     mix_forward_kernel<complex_t, real_t><<<cuda::grid_for(work), cuda::kThreads, 0, s>>>(
@@ -218,11 +239,7 @@ void run_forward(const KrausPlan& plan, const complex_t* kraus, const complex_t*
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     return;
   }
-  const int64_t kk = plan.k_dim * plan.k_dim;
-  const at::Tensor s_all = at::empty({plan.kraus_sets * kk * kk}, options);
-  superoperator_kernel<complex_t><<<cuda::grid_for(plan.kraus_sets), cuda::kThreads, 0, s>>>(
-      p, kraus, false, s_all.data_ptr<complex_t>());
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  const at::Tensor s_all = superoperators<complex_t>(p, plan, kraus, false, options);
   const int64_t work = plan.batch * p.groups * p.groups;
   if (work == 0) return;
   conjugate_kernel<complex_t><<<cuda::grid_for(work), cuda::kThreads, 0, s>>>(p, s_all.data_ptr<complex_t>(), src,
@@ -238,10 +255,7 @@ void run_backward(const KrausPlan& plan, const complex_t* kraus, const complex_t
   const auto& p = u.view;
   const auto s = cuda::stream();
   if (plan.mode == Mode::mix) {
-    const at::Tensor t = at::empty({plan.kraus_sets * 4}, options.dtype(c10::CppTypeToScalarType<real_t>::value));
-    transfer_kernel<complex_t, real_t><<<cuda::grid_for(plan.kraus_sets), cuda::kThreads, 0, s>>>(
-        p, kraus, t.data_ptr<real_t>());
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    const at::Tensor t = transfer_tables<complex_t>(p, plan, kraus, options);
     const int64_t work = plan.batch * plan.block_entries;
     const at::Tensor partial = at::zeros({std::max<int64_t>(work, 1) * 4}, options.dtype(at::kDouble));
     if (work > 0) {
@@ -256,10 +270,7 @@ void run_backward(const KrausPlan& plan, const complex_t* kraus, const complex_t
     return;
   }
   const int64_t kk = plan.k_dim * plan.k_dim, c_size = kk * kk;
-  const at::Tensor s_adj = at::empty({plan.kraus_sets * kk * kk}, options);
-  superoperator_kernel<complex_t><<<cuda::grid_for(plan.kraus_sets), cuda::kThreads, 0, s>>>(
-      p, kraus, true, s_adj.data_ptr<complex_t>());
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
+  const at::Tensor s_adj = superoperators<complex_t>(p, plan, kraus, true, options);
   const int64_t blocks = plan.batch * p.groups * p.groups, rows = plan.batch * p.groups;
   const at::Tensor partial = at::zeros({std::max<int64_t>(rows, 1) * c_size}, options);
   if (blocks > 0) {

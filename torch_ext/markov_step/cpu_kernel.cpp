@@ -10,6 +10,7 @@
 #include "../parallel.h"
 #include "../qubit_index.h"
 #include "../rotation.h"
+#include "pair.h"
 #include "prepare.h"
 
 namespace hqrn {
@@ -35,8 +36,7 @@ void forward_kernel(const MarkovPlan& s, const real_t* p, const real_t* theta, i
       const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
       const real_t f = flips[b * s.table_stride + c];
       const real_t p0 = p[b * s.d + x0], p1 = p[b * s.d + x1];
-      out[b * s.d + x0] = (1 - f) * p0 + f * p1;
-      out[b * s.d + x1] = f * p0 + (1 - f) * p1;
+      markov::flip_pair(f, p0, p1, &out[b * s.d + x0], &out[b * s.d + x1]);
     }
   });
 }
@@ -60,9 +60,8 @@ void backward_kernel(const MarkovPlan& s, const real_t* g, const real_t* p, cons
       const real_t f = flips[t];
       const real_t g0 = g[b * s.d + x0], g1 = g[b * s.d + x1];
       const real_t p0 = p[b * s.d + x0], p1 = p[b * s.d + x1];
-      grad_p[b * s.d + x0] = (1 - f) * g0 + f * g1;
-      grad_p[b * s.d + x1] = f * g0 + (1 - f) * g1;
-      a[t] += slopes[t] * (p1 - p0) * (g0 - g1);
+      markov::flip_pair(f, g0, g1, &grad_p[b * s.d + x0], &grad_p[b * s.d + x1]);
+      a[t] += markov::flip_pair_angle_grad(slopes[t], p0, p1, g0, g1);
     }
   };
   for_each_chunk(work, chunks, body);

@@ -11,6 +11,7 @@
 #include "../cuda_launch.cuh"
 #include "../qubit_index.h"
 #include "../rotation.h"
+#include "pair.h"
 #include "prepare.h"
 
 namespace hqrn {
@@ -25,8 +26,7 @@ __global__ void forward_kernel(MarkovPlan s, const real_t* p, const real_t* thet
     const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
     const real_t f = Rotation<real_t>::flip_probability(theta[b * s.table_stride + c]);
     const real_t p0 = p[b * s.d + x0], p1 = p[b * s.d + x1];
-    out[b * s.d + x0] = (1 - f) * p0 + f * p1;
-    out[b * s.d + x1] = f * p0 + (1 - f) * p1;
+    markov::flip_pair(f, p0, p1, &out[b * s.d + x0], &out[b * s.d + x1]);
   }
 }
 
@@ -42,9 +42,9 @@ __global__ void backward_kernel(MarkovPlan s, const real_t* g, const real_t* p, 
     const real_t f = Rotation<real_t>::flip_probability(angle);
     const real_t g0 = g[b * s.d + x0], g1 = g[b * s.d + x1];
     const real_t p0 = p[b * s.d + x0], p1 = p[b * s.d + x1];
-    grad_p[b * s.d + x0] = (1 - f) * g0 + f * g1;
-    grad_p[b * s.d + x1] = f * g0 + (1 - f) * g1;
-    contrib[task] = Rotation<real_t>::flip_probability_d_theta(angle) * (p1 - p0) * (g0 - g1);
+    markov::flip_pair(f, g0, g1, &grad_p[b * s.d + x0], &grad_p[b * s.d + x1]);
+    contrib[task] =
+        markov::flip_pair_angle_grad(Rotation<real_t>::flip_probability_d_theta(angle), p0, p1, g0, g1);
   }
 }
 
