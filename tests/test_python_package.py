@@ -292,7 +292,9 @@ class InputTest(unittest.TestCase):
         model = hqrn.load(os.path.join(PRETRAINED, "entanglement_random_hqrn.safetensors"))
         cases = [(torch.zeros(3, 8, 8, dtype=torch.complex128), "density matrices"),
                  (torch.zeros(0, 4, 4, dtype=torch.complex128), "empty batch"),
-                 (torch.zeros(3, 4, dtype=torch.complex128), "density matrices")]
+                 (torch.zeros(3, 3, dtype=torch.complex128), "pure state vectors [B, 4] (complex)"),
+                 (torch.zeros(3, 4, 4, dtype=torch.float64), "density matrices [B, 4, 4] (complex)"),
+                 (torch.zeros(3, 2, 8, dtype=torch.complex128), "component vectors [B, r, 4]")]
         for x, message in cases:
             with self.subTest(shape=list(x.shape)), self.assertRaises(ValueError) as caught:
                 model(x)

@@ -2,7 +2,7 @@
 
     import hqrn
     model = hqrn.load("models/pretrained/entanglement_random_hqrn.safetensors")
-    probabilities = model.predict_proba(states)            # mode="quantum", execution="aware"
+    probabilities = model.predict_proba(states)            # mode="quantum", execution="auto"
     logits = model(states, mode="classical")               # the classical analog's action
     hqrn.save(model, "copy.safetensors")                   # readable by `hqrn eval`
     optimizer = hqrn.optim.Adam(model.parameters())        # torch.optim.Adam, one fused call per step
@@ -17,14 +17,16 @@ load_library()
 
 from .checkpoint import CheckpointError, load, load_classical, save, translate_classical  # noqa: E402
 from .config import ConfigError, NetworkConfig, NoiseChannel, NoiseModel  # noqa: E402
-from .data import read_classical_csv, read_for, read_state_csv  # noqa: E402
+from .data import (load_state_vectors, read_classical_csv, read_for, read_state_csv,  # noqa: E402
+                   read_state_inputs)
 from .modules import (AngleEncoder, ClassicalResNet, HQRN, QuantumResidualBlock, ReadoutHead,  # noqa: E402
                       ResidualNetwork, ResidualStack)
-from .register import RegisterState  # noqa: E402
+from .register import RegisterState, to_state_vectors  # noqa: E402
 from . import optim  # noqa: E402
 
 __all__ = ["HQRN", "ClassicalResNet", "QuantumResidualBlock", "ResidualNetwork", "ResidualStack", "AngleEncoder",
            "ReadoutHead", "RegisterState", "NetworkConfig", "NoiseModel", "NoiseChannel", "ConfigError",
            "CheckpointError", "load", "save", "load_classical", "translate_classical", "read_classical_csv",
-           "read_state_csv", "read_for", "library_path", "optim"]
+           "read_state_csv", "read_state_inputs", "read_for", "load_state_vectors", "to_state_vectors",
+           "library_path", "optim"]
 __version__ = "0.3.0"

@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import List
 
-MAX_QUBITS = 14  # torch_ext/limits.h (kMaxQubits)
+MAX_QUBITS = 14  # torch_ext/limits.h (kMaxQubits): density matrices
+MAX_VECTOR_QUBITS = 24  # torch_ext/limits.h (kMaxVectorQubits): the vectors representation
 # models/config.h: bounds that keep a configuration from a file from making
 # validation loop or construction allocate without bound.
 MAX_CLASSES = 1 << 16
@@ -205,8 +206,10 @@ class NetworkConfig:
                 fail("{} = {} is over the limit of {}".format(name, getattr(self, name), limit))
         if self.data_qubits < 0 or self.ancillas < 0:
             fail("data_qubits and ancillas must be >= 0")
-        if self.qubits < 1 or self.qubits > MAX_QUBITS:
-            fail("data_qubits + ancillas = {} must be in 1..{}".format(self.qubits, MAX_QUBITS))
+        # Up to the vectors execution's limit; the density-matrix executions refuse registers
+        # above MAX_QUBITS when a state is prepared.
+        if self.qubits < 1 or self.qubits > MAX_VECTOR_QUBITS:
+            fail("data_qubits + ancillas = {} must be in 1..{}".format(self.qubits, MAX_VECTOR_QUBITS))
         if self.features < 0:
             fail("features must be >= 0")
         if not math.isfinite(self.feature_scale) or self.feature_scale == 0:

@@ -11,7 +11,8 @@ from .noise import apply_readout_error, sample_shots, step_kraus
 from .register import RegisterState, _compiling, _complex_of
 
 MODES = ("quantum", "classical")
-EXECUTIONS = ("aware", "dense")
+# "auto" (the default) is vectors for state-vector inputs to a noiseless network, aware otherwise.
+EXECUTIONS = ("auto", "aware", "dense", "vectors")
 # Floor for probabilities under a logarithm (as in C++).
 TINY_PROBABILITY = 1e-30
 # Branches run side by side (K times fewer operator calls, K times the memory at once) while
@@ -39,13 +40,27 @@ def _without_autograd(compute, *args):
 
 def _check_choice(value, choices, what):
     if value not in choices:
-        raise ValueError("unknown {} '{}' (expected {})".format(what, value, " or ".join(choices)))
+        listed = choices[0] if len(choices) == 1 else ", ".join(choices[:-1]) + " or " + choices[-1]
+        raise ValueError("unknown {} '{}' (expected {})".format(what, value, listed))
 
 
-def representation_of(mode, execution):
+def representation_of(mode, execution, vector_input=False, noisy=False):
+    """The register representation a forward pass runs in (models/network.h): the classical mode
+    is the probability representation; "auto" picks vectors for state-vector inputs to a
+    noiseless network (r 2^n numbers per state) and aware otherwise (a density matrix would need
+    an eigendecomposition to become vectors; noise needs density matrices)."""
     _check_choice(mode, MODES, "mode")
     _check_choice(execution, EXECUTIONS, "execution")
-    return "probabilities" if mode == "classical" else execution
+    if mode == "classical":
+        return "probabilities"
+    if execution == "vectors":
+        if noisy:
+            raise ValueError("the vectors execution takes no noise model (a channel on a coherent qubit raises the "
+                             "rank at every step); use execution 'aware' or 'dense' for noisy networks")
+        return "vectors"
+    if execution == "auto":
+        return "vectors" if vector_input and not noisy else "aware"
+    return execution
 
 
 class QuantumResidualBlock(nn.Module):
@@ -253,11 +268,13 @@ class ResidualNetwork(nn.Module):
                 raise ValueError("network input: expected real features [B, {}], got {} {}".format(
                     c.features, list(x.shape), x.dtype))
         else:
-            state = x.dim() == 3 and x.shape[1] == dd and x.shape[2] == dd
+            state = x.dim() == 3 and x.shape[1] == dd and x.shape[2] == dd and x.is_complex()
             distribution = x.dim() == 2 and x.shape[1] == dd and not x.is_complex()
-            if not (state or distribution):
-                raise ValueError("network input: expected {}-qubit density matrices [B, {}, {}] or probability "
-                                 "vectors [B, {}], got {} {}".format(c.data_qubits, dd, dd, dd, list(x.shape), x.dtype))
+            if not (state or distribution or self.is_vector_input(x)):
+                raise ValueError("network input: expected {}-qubit density matrices [B, {d}, {d}] (complex), "
+                                 "probability vectors [B, {d}] (real), pure state vectors [B, {d}] (complex) or "
+                                 "rank-r component vectors [B, r, {d}] (complex, r != {d}), got {} {}".format(
+                                     c.data_qubits, list(x.shape), x.dtype, d=dd))
         if x.shape[0] < 1:
             raise ValueError("network input: empty batch")
 
@@ -270,25 +287,44 @@ class ResidualNetwork(nn.Module):
         if c.features > 0:
             p_data = product_distribution(self.encoder(x.to(real) * c.feature_scale))
             return RegisterState.from_distribution(p_data, c.ancillas, representation)
+        if self.is_vector_input(x):
+            components = x.unsqueeze(1) if x.dim() == 2 else x
+            return RegisterState.from_vectors(components.to(_complex_of(real)), c.ancillas, representation)
         if x.dim() == 3:
             return RegisterState.from_data_state(x.to(_complex_of(real)), c.ancillas, representation)
         return RegisterState.from_distribution(x.to(real), c.ancillas, representation)
 
+    def is_vector_input(self, x):
+        """Whether x is state vectors: pure [B, d] or rank-r components [B, r, d], complex, r != d
+        (a [B, d, d] complex input is a density matrix)."""
+        dd = 1 << self.config.data_qubits
+        if self.config.features > 0 or not isinstance(x, torch.Tensor) or not x.is_complex():
+            return False
+        return (x.dim() == 2 and x.shape[1] == dd) or (x.dim() == 3 and x.shape[2] == dd and x.shape[1] != dd
+                                                       and x.shape[1] >= 1)
+
+    def representation_for(self, x, mode, execution):
+        """The representation `execution` runs this input in (representation_of)."""
+        return representation_of(mode, execution, self.is_vector_input(x), len(self.config.noise.channels) > 0)
+
     def _run_side_by_side(self, start):
         """The C++ rule (ResidualNetworkImpl::run_side_by_side): the dense execution keeps one branch at
         a time (the reference path for large registers); the others run side by side while the entries of
-        K dense copies, which bound any aware intermediate, stay within SIDE_BY_SIDE_MAX_ENTRIES."""
+        K dense copies, which bound any aware intermediate, stay within SIDE_BY_SIDE_MAX_ENTRIES (for
+        vectors, K copies of the r components of 2^n entries, unless a step on a measured qubit doubles r)."""
         c = self.config
         if c.branches < 2 or start.representation == "dense":
             return False
         d = 1 << c.qubits
-        return c.branches * start.values.shape[0] * d * d <= SIDE_BY_SIDE_MAX_ENTRIES
+        vectors = start.representation == "vectors" and not start.is_distribution
+        per_state = start.values.shape[1] * d if vectors else d * d
+        return c.branches * start.values.shape[0] * per_state <= SIDE_BY_SIDE_MAX_ENTRIES
 
-    def readout_distributions(self, x, mode=None, execution="aware"):
+    def readout_distributions(self, x, mode=None, execution="auto"):
         """Z distributions of the readout register per branch, [B, K, 2^r], with the readout error."""
         mode = mode or self.default_mode
         outcomes = 1 << self.config.readout_width
-        start = self.initial_state(x, representation_of(mode, execution))
+        start = self.initial_state(x, self.representation_for(x, mode, execution))
         # One Kraus set for all the channels of a step, built once per forward.
         channel = step_kraus(self.config.noise, start.complex_dtype)
         if channel is not None:
@@ -307,16 +343,16 @@ class ResidualNetwork(nn.Module):
                                          for branch in self.branches], 1)
         return apply_readout_error(distributions, self.config.noise.readout)
 
-    def forward(self, x, mode=None, execution="aware"):
+    def forward(self, x, mode=None, execution="auto"):
         """Class logits [B, C]; softmax gives the class probabilities."""
         return _without_autograd(lambda: self.head(self.readout_distributions(x, mode, execution)))
 
-    def forward_sampled(self, x, shots, generator=None, mode=None, execution="aware"):
+    def forward_sampled(self, x, shots, generator=None, mode=None, execution="auto"):
         """Class logits from `shots` sampled outcomes per branch and input."""
         return _without_autograd(
             lambda: self.head(sample_shots(self.readout_distributions(x, mode, execution), shots, generator)))
 
-    def predict_proba(self, x, mode=None, execution="aware"):
+    def predict_proba(self, x, mode=None, execution="auto"):
         return torch.softmax(self.forward(x, mode, execution), 1)
 
     def quantum_parameters(self):
@@ -341,7 +377,7 @@ class ResidualNetwork(nn.Module):
 
 
 class HQRN(ResidualNetwork):
-    """The Hybrid Quantum Residual Network: model(x, mode="quantum", execution="aware")."""
+    """The Hybrid Quantum Residual Network: model(x, mode="quantum", execution="auto")."""
 
     def __init__(self, config: NetworkConfig):
         super().__init__(config, quantum_weights=True)
