@@ -138,6 +138,16 @@ torch::Tensor qrb_step(const torch::Tensor& rho, const torch::Tensor& theta, con
   return dephase_target ? dephase(rotated, target) : rotated;
 }
 
+torch::Tensor vector_step(const torch::Tensor& psi, const torch::Tensor& theta, const torch::Tensor& phi,
+                          int64_t target) {
+  const int64_t n = qubits_of_dim(psi.size(-1));
+  const auto u = multiplexed_rotation(theta, phi, n, target).to(psi.scalar_type());  // [d, d] or [G, d, d]
+  const int64_t groups = u.dim() == 3 ? u.size(0) : 1;
+  // Group g's vectors as the columns of one matrix: U_g [v_0 v_1 ...].
+  const auto columns = psi.reshape({groups, psi.size(0) / groups * psi.size(1), psi.size(2)}).transpose(1, 2);
+  return torch::matmul(u, columns).transpose(1, 2).reshape(psi.sizes());
+}
+
 torch::Tensor angle_table(const torch::Tensor& weights, const torch::Tensor& bias, int64_t j) {
   const int64_t n = bias.size(0);
   // controls[cidx(x, j)][i] = bit i of x (x with bit j = 0); column j stays zero.

@@ -43,6 +43,12 @@ torch::Tensor dephase(const torch::Tensor& rho, int64_t target);
 torch::Tensor qrb_step(const torch::Tensor& rho, const torch::Tensor& theta, const torch::Tensor& phi,
                        int64_t target, bool dephase);
 
+// U_j psi[b, k] for state vectors psi [B, r, d], U_j as multiplexed_rotation
+// gives it; theta, phi shared [2^(n-1)], per sample [B, 2^(n-1)] or grouped
+// [G, 2^(n-1)] (row g for samples g B/G .. (g+1) B/G - 1).
+torch::Tensor vector_step(const torch::Tensor& psi, const torch::Tensor& theta, const torch::Tensor& phi,
+                          int64_t target);
+
 // Column-stochastic matrix M of the classical analog, p' = M p:
 // M[x, x] = 1 - f(x), M[x, x XOR e_j] = f(x), f(x) = sin^2(theta[cidx(x, j)] / 2).
 // [d, d] for a shared table, [B, d, d] per sample.

@@ -1,7 +1,7 @@
 """The CUDA kernels against the CPU ones (docs/operators.md, "CUDA").
 
-- every row of tests/op_cases.json (and angle_tables, and aware_step with grouped
-  tables), in complex128/float64 and complex64/float32: outputs and the gradients of a
+- every row of tests/op_cases.json (and angle_tables, and aware_step and vector_step
+  with grouped tables), in complex128/float64 and complex64/float32: outputs and the gradients of a
   fixed real loss equal the CPU's (1e-12 in double, 1e-5 in single), with contiguous
   and strided inputs; the device's backward gives the same bits twice;
 - torch.autograd.gradcheck of every row on the device (complex128);
@@ -42,7 +42,7 @@ def strided(t):
 
 def table_cases(real_dtype, seed=11):
     """(op name, args, differentiated positions) of every op_cases.json row, plus
-    angle_tables and aware_step with one table per group of samples."""
+    angle_tables, and aware_step and vector_step with one table per group of samples."""
     import test_ops
     with open(os.path.join(HERE, "op_cases.json")) as f:
         cases = json.load(f)["cases"]
@@ -62,6 +62,12 @@ def table_cases(real_dtype, seed=11):
         phi = torch.randn(g, 4, generator=gen).to(real_dtype)
         yield "aware_step", [blocks, theta, phi, target, diagonal], [0, 1, 2]
         yield "aware_step", [blocks, theta[0], phi, target, diagonal], [0, 1, 2]
+    # vector_step with grouped tables, and a shared table over many vectors (slabs on the device).
+    for batch, comps, theta_rows, phi_rows, target in ((4, 3, 2, 2, 1), (4, 3, 2, 0, 0), (32, 2, 0, 0, 2)):
+        psi = torch.randn(batch, comps, 8, dtype=complex_dtype, generator=gen)
+        theta = torch.randn(*((theta_rows,) if theta_rows else ()), 4, generator=gen).to(real_dtype)
+        phi = torch.randn(*((phi_rows,) if phi_rows else ()), 4, generator=gen).to(real_dtype)
+        yield "vector_step", [psi, theta, phi, target], [0, 1, 2]
 
 
 def is_tensor_list(x):

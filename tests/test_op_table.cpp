@@ -71,6 +71,7 @@ c10::IValue make_arg(const nlohmann::json& spec) {
   if (kind == "probabilities") return dense::random_probabilities(2, size(1), kR);
   if (kind == "angles") return dense::random_angles(pow2(size(1) - 1), kR);
   if (kind == "sample_angles") return dense::random_angles(pow2(size(1) - 1), kR, 2);
+  if (kind == "grouped_angles") return dense::random_angles(pow2(size(2) - 1), kR, size(1));
   if (kind == "angle_tables") return dense::random_angles(pow2(size(1) - 1), kR, size(1));
   if (kind == "gate") return torch::randn({pow2(size(1)), pow2(size(1))}, kC) / pow2(size(1));
   if (kind == "sample_gate") return torch::randn({2, pow2(size(1)), pow2(size(1))}, kC) / pow2(size(1));
@@ -81,6 +82,7 @@ c10::IValue make_arg(const nlohmann::json& spec) {
     return torch::tensor({1.0, 0.0, 0.0, std::sqrt(1 - g), 0.0, std::sqrt(g), 0.0, 0.0}, kR).reshape({2, 2, 2}).to(kC);
   }
   if (kind == "blocks") return torch::randn({2, pow2(size(1)), pow2(size(2)), pow2(size(2))}, kC) / pow2(size(2));
+  if (kind == "vectors") return torch::randn({2, size(1), pow2(size(2))}, kC) / std::sqrt(double(pow2(size(2))));
   if (kind == "int") return spec.at(1).get<int64_t>();
   if (kind == "ints") return spec.at(1).get<std::vector<int64_t>>();
   if (kind == "bool") return spec.at(1).get<bool>();
@@ -139,6 +141,8 @@ const std::map<std::string, Reference>& references() {
        [](const Args& a) {
          return dense::qrb_step(tensor_at(a, 0), tensor_at(a, 1), tensor_at(a, 2), a[3].toInt(), a[4].toBool());
        }},
+      {"vector_step",
+       [](const Args& a) { return dense::vector_step(tensor_at(a, 0), tensor_at(a, 1), tensor_at(a, 2), a[3].toInt()); }},
       {"markov_step", [](const Args& a) { return dense::markov_step(tensor_at(a, 0), tensor_at(a, 1), a[2].toInt()); }},
       {"dephase", [](const Args& a) { return dense::dephase(tensor_at(a, 0), a[1].toInt()); }},
       {"embed_ancillas", [](const Args& a) { return dense::embed_ancillas(tensor_at(a, 0), a[1].toInt()); }},

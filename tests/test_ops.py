@@ -103,6 +103,8 @@ def make_arg(spec, gen):
         return angles((2 ** (rest[0] - 1),), gen)
     if kind == "sample_angles":
         return angles((2, 2 ** (rest[0] - 1)), gen)
+    if kind == "grouped_angles":
+        return angles((rest[0], 2 ** (rest[1] - 1)), gen)
     if kind == "angle_tables":
         return angles((rest[0], 2 ** (rest[0] - 1)), gen)
     if kind in ("gate", "sample_gate"):
@@ -119,6 +121,9 @@ def make_arg(spec, gen):
     if kind == "blocks":
         m = 2 ** rest[1]
         return torch.randn(2, 2 ** rest[0], m, m, dtype=C128, generator=gen) / m
+    if kind == "vectors":
+        d = 2 ** rest[1]
+        return torch.randn(2, rest[0], d, dtype=C128, generator=gen) / math.sqrt(d)
     if kind in ("int", "ints", "bool"):
         return rest[0]
     raise ValueError("op_cases.json: unknown argument kind {!r}".format(kind))

@@ -94,6 +94,60 @@ TEST(MarkovStepBackward, MatchesFiniteDifferencesAndDenseAutograd) {
   }
 }
 
+// A random angle table of `rows` rows (0: shared).
+torch::Tensor table(int64_t half, int64_t rows) { return dense::random_angles(half, kR, rows); }
+
+TEST(VectorStepBackward, MatchesFiniteDifferencesAndDenseAutograd) {
+  torch::manual_seed(112);
+  for (int64_t n = 1; n <= 3; ++n) {
+    const int64_t half = int64_t{1} << (n - 1);
+    // (theta rows, phi rows) for B = 4: shared, per sample, grouped, and mixed.
+    for (const auto& [theta_rows, phi_rows] : {std::pair<int64_t, int64_t>{0, 0}, {4, 4}, {2, 2}, {1, 0}, {0, 4}}) {
+      for (int64_t target = 0; target < n; ++target) {
+        const TensorFn op = [=](const Inputs& x) { return hqrn::vector_step(x[0], x[1], x[2], target); };
+        const TensorFn ref = [=](const Inputs& x) { return dense::vector_step(x[0], x[1], x[2], target); };
+        const Inputs inputs{torch::randn({4, 2, 2 * half}, kC), table(half, theta_rows), table(half, phi_rows)};
+        EXPECT_TRUE(gradients_match(op, ref, inputs, {0, 1, 2}))
+            << "n " << n << " theta rows " << theta_rows << " phi rows " << phi_rows << " target " << target;
+        EXPECT_TRUE(gradients_match(op, ref, inputs, {2})) << "phi only, n " << n << " target " << target;
+      }
+    }
+  }
+}
+
+// Sizes where the backward splits a group's vectors into slabs and the pairs
+// into tiles (its work units, fixed by the shapes alone), and empty batches:
+// the gradients equal autograd through the dense reference, and are the same
+// bits on one and on two threads.
+TEST(VectorStepBackward, WorkUnitsGiveTheSameBitsOnOneAndTwoThreads) {
+  torch::manual_seed(113);
+  struct Case {
+    int64_t batch, comps, n, target, theta_rows, phi_rows;
+  };
+  const int saved_threads = at::get_num_threads();
+  for (const auto& c : {Case{64, 2, 3, 1, 0, 0}, Case{6, 3, 10, 4, 3, 0}, Case{4, 1, 10, 9, 4, 4},
+                        Case{40, 1, 4, 0, 0, 8}, Case{0, 2, 3, 0, 0, 0}, Case{4, 0, 2, 1, 2, 2}}) {
+    const int64_t half = int64_t{1} << (c.n - 1);
+    const Inputs inputs{torch::randn({c.batch, c.comps, 2 * half}, kC), table(half, c.theta_rows),
+                        table(half, c.phi_rows)};
+    const auto weight = torch::randn({c.batch, c.comps, 2 * half}, kC);
+    const TensorFn op = [&](const Inputs& x) { return hqrn::vector_step(x[0], x[1], x[2], c.target); };
+    const TensorFn ref = [&](const Inputs& x) { return dense::vector_step(x[0], x[1], x[2], c.target); };
+    std::vector<std::vector<torch::Tensor>> by_threads;
+    for (const int threads : {1, 2}) {
+      at::set_num_threads(threads);
+      by_threads.push_back(test::autograd_gradients(op, inputs, {0, 1, 2}, weight));
+    }
+    at::set_num_threads(saved_threads);
+    const auto expected = test::autograd_gradients(ref, inputs, {0, 1, 2}, weight);
+    const auto label = "B " + std::to_string(c.batch) + " r " + std::to_string(c.comps) + " n " + std::to_string(c.n);
+    for (size_t k = 0; k < 3; ++k) {
+      EXPECT_TRUE(torch::equal(by_threads[0][k], by_threads[1][k])) << label << " input " << k;
+      EXPECT_TRUE(test::all_close(by_threads[0][k], expected[k], 1e-10, 1e-9)) << label << " input " << k;
+    }
+  }
+}
+
 TEST(DephaseBackward, MatchesFiniteDifferencesAndDenseAutograd) {
   torch::manual_seed(121);
   for (int64_t n = 1; n <= 4; ++n) {

@@ -135,6 +135,69 @@ TEST(OpValidation, MarkovStepShapesAndDtypes) {
   EXPECT_TRUE(raises_naming([&] { hqrn::markov_step(p, torch::zeros({3, 4}, kR), 0); }, "theta")) << "batch 3 table";
 }
 
+TEST(OpValidation, VectorStepShapesDtypesTablesAndDevices) {
+  const auto psi = complex_zeros({6, 2, 8});  // B = 6, r = 2, n = 3: tables of 4
+  const auto good = torch::zeros({4}, kR);
+  const auto step = [&](const torch::Tensor& v, const torch::Tensor& theta, const torch::Tensor& phi,
+                        int64_t target = 0) { return [=] { hqrn::vector_step(v, theta, phi, target); }; };
+  // Every message names the op as well as the argument.
+  const auto names = [](const std::string& arg) {
+    return std::function<::testing::AssertionResult(const std::function<void()>&)>(
+        [arg](const std::function<void()>& call) {
+          auto named = raises_naming(call, arg);
+          if (!named) return named;
+          return raises_naming(call, "vector_step");
+        });
+  };
+  EXPECT_TRUE(names("psi")(step(complex_zeros({6, 8}), good, good))) << "2-D psi";
+  EXPECT_TRUE(names("psi")(step(complex_zeros({1, 6, 2, 8}), good, good))) << "4-D psi";
+  EXPECT_TRUE(names("psi")(step(torch::zeros({6, 2, 8}, kR), good, good))) << "real psi";
+  EXPECT_TRUE(names("psi")(step(torch::zeros({6, 2, 8}, torch::kFloat), good, good))) << "float32 psi";
+  EXPECT_TRUE(names("psi")(step(complex_zeros({6, 2, 6}), good, good))) << "6 amplitudes";
+  EXPECT_TRUE(names("psi")(step(complex_zeros({6, 2, 1}), torch::zeros({1}, kR), torch::zeros({1}, kR))))
+      << "no qubit";
+  EXPECT_TRUE(names("theta")(step(psi, torch::zeros({4}, torch::kFloat), good))) << "float32 theta, complex128 psi";
+  EXPECT_TRUE(names("phi")(step(psi.to(torch::kComplexFloat), good.to(torch::kFloat), good)))
+      << "float64 phi, complex64 psi";
+  EXPECT_TRUE(names("theta")(step(psi, torch::zeros({4}, kC), good))) << "complex theta";
+  EXPECT_TRUE(names("theta")(step(psi, torch::zeros({8}, kR), good))) << "8 angles for 3 qubits";
+  EXPECT_TRUE(names("phi")(step(psi, good, torch::zeros({2}, kR)))) << "2 phis for 3 qubits";
+  EXPECT_TRUE(names("theta")(step(psi, torch::zeros({6, 2}, kR), good))) << "per-sample table of 2";
+  EXPECT_TRUE(names("theta")(step(psi, torch::zeros({2, 4, 1}, kR), good))) << "3-D table";
+  EXPECT_TRUE(names("theta")(step(psi, torch::zeros({4, 4}, kR), good))) << "4 groups of 6 samples";
+  EXPECT_TRUE(names("phi")(step(psi, good, torch::zeros({0, 4}, kR)))) << "no groups";
+  EXPECT_TRUE(raises_naming(step(psi, torch::zeros({2, 4}, kR), torch::zeros({3, 4}, kR)),
+                            "theta and phi must have one grouping"))
+      << "theta in 2 groups, phi in 3";
+  for (int64_t target : {-1, 3, 7}) {
+    EXPECT_TRUE(names("target")(step(psi, good, good, target))) << "target " << target;
+  }
+  // Accepted: shared, per sample, grouped (G dividing B), one grouping with a shared table, B = 0, r = 0.
+  for (const auto& [theta, phi] : {std::pair{good, good}, {torch::zeros({6, 4}, kR), good},
+                                   {torch::zeros({3, 4}, kR), torch::zeros({3, 4}, kR)},
+                                   {good, torch::zeros({1, 4}, kR)}}) {
+    EXPECT_NO_THROW(hqrn::vector_step(psi, theta, phi, 2)) << theta.sizes() << " " << phi.sizes();
+  }
+  EXPECT_NO_THROW(hqrn::vector_step(complex_zeros({0, 2, 8}), torch::zeros({2, 4}, kR), good, 0)) << "B = 0";
+  EXPECT_NO_THROW(hqrn::vector_step(complex_zeros({6, 0, 8}), good, good, 0)) << "r = 0";
+  // Meta tensors get the output's shape; a meta state with CPU tables is refused by name.
+  const auto meta = torch::empty({6, 2, 8}, torch::TensorOptions().dtype(kC).device(torch::kMeta));
+  const auto shape_only = hqrn::vector_step(meta, good.to(torch::kMeta), good.to(torch::kMeta), 1);
+  EXPECT_TRUE(shape_only.is_meta());
+  EXPECT_EQ(shape_only.sizes(), meta.sizes());
+  EXPECT_TRUE(names("theta")(step(meta, good, good.to(torch::kMeta)))) << "meta psi, CPU theta";
+  EXPECT_TRUE(raises_naming(step(meta, good, good.to(torch::kMeta)), "one device")) << "meta psi, CPU theta";
+  EXPECT_TRUE(names("target")(step(meta, good.to(torch::kMeta), good.to(torch::kMeta), 3))) << "meta, target 3";
+  // The backward op checks its incoming gradient (shape and dtype of psi).
+  EXPECT_TRUE(raises_naming([&] { backward::vector_step(complex_zeros({6, 1, 8}), psi, good, good, 0); }, "grad"))
+      << "grad of another shape";
+  EXPECT_TRUE(raises_naming([&] { backward::vector_step(psi.to(torch::kComplexFloat), psi, good, good, 0); },
+                            "_vector_step_backward"))
+      << "complex64 grad, complex128 psi";
+  EXPECT_TRUE(raises_naming([&] { backward::vector_step(torch::Tensor(), psi, good, good, 0); }, "grad"))
+      << "undefined grad";
+}
+
 TEST(OpValidation, PartialTraceKeepList) {
   const auto rho = complex_zeros({1, 8, 8});
   for (const std::vector<int64_t>& keep : {std::vector<int64_t>{0, 0}, {2, 1, 2}, {3}, {-1}, {0, 5}}) {

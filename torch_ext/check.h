@@ -77,6 +77,20 @@ inline int64_t probability_batch(const at::Tensor& p, const char* op, const char
   return qubit_count(p.size(1), op, name);
 }
 
+// A batch of state vectors [B, r, 2^n] (B states of r unnormalised component
+// vectors each), complex64 or complex128; returns n.
+inline int64_t vector_batch(const at::Tensor& psi, const char* op, const char* name = "psi") {
+  kernel_device(psi, op, name);
+  TORCH_CHECK(psi.dim() == 3, op, ": ", name, " must be a batch of state vectors [B, r, 2^n] (r component vectors ",
+              "per state), got ", psi.dim(), " dimensions ", psi.sizes());
+  TORCH_CHECK(psi.scalar_type() == at::kComplexFloat || psi.scalar_type() == at::kComplexDouble, op, ": ", name,
+              " must be complex64 or complex128, got ", psi.scalar_type());
+  const int64_t n = index::qubits_of_dimension(psi.size(2));
+  TORCH_CHECK(n >= 0, op, ": ", name, "'s last dimension has size ", psi.size(2),
+              ", which is not a power of two (the 2^n amplitudes of n qubits)");
+  return n;
+}
+
 inline void qubit(int64_t q, int64_t n, const char* op, const char* name) {
   TORCH_CHECK(q >= 0 && q < n, op, ": ", name, " = ", q, " is out of range for ", n,
               " qubit(s) (valid: 0..", n - 1, ")");
@@ -112,6 +126,13 @@ inline void angle_table(const at::Tensor& t, int64_t batch, int64_t n, at::Scala
               grouped ? "[G, " + std::to_string(len) + "] (one table per group of consecutive samples, G dividing the batch " + std::to_string(batch) + "; G = batch: per sample)"
                       : "[" + std::to_string(batch) + ", " + std::to_string(len) + "] (per sample)",
               ", one angle per configuration of the other ", n - 1, " qubit(s); got ", t.sizes());
+}
+
+// Grouped angle tables (angle_table with `grouped`) that both have rows must
+// have the same number of them: each group of samples reads one row of each.
+inline void one_grouping(const at::Tensor& theta, const at::Tensor& phi, const char* op) {
+  TORCH_CHECK(theta.dim() == 1 || phi.dim() == 1 || theta.size(0) == phi.size(0), op,
+              ": theta and phi must have one grouping, got ", theta.sizes(), " and ", phi.sizes());
 }
 
 // The incoming gradient of a backward op: the forward output's shape, the

@@ -267,7 +267,8 @@ def _refuse_double_backward(name):
 # Per operator: the rank of each non-state tensor argument's per-sample (or
 # grouped) form, by position; None for one that has only a shared form.
 _PER_SAMPLE_RANK = {
-    "qrb_step": {1: 2, 2: 2}, "aware_step": {1: 2, 2: 2}, "markov_step": {1: 2}, "qrb_sweep": {1: None, 2: None},
+    "qrb_step": {1: 2, 2: 2}, "aware_step": {1: 2, 2: 2}, "vector_step": {1: 2, 2: 2}, "markov_step": {1: 2},
+    "qrb_sweep": {1: None, 2: None},
     "apply_unitary": {1: 3}, "apply_kraus": {1: 4}, "aware_apply_kraus": {1: 4},
     "dephase": {}, "embed_ancillas": {}, "partial_trace": {}, "probs": {},
 }
@@ -378,7 +379,8 @@ def _register_vmap(qualnames):
 
 def _register():
     uniform = [("qrb_step", 3, _fake_same_shape), ("qrb_sweep", 3, _fake_same_shape),
-               ("aware_step", 3, _fake_aware_step), ("markov_step", 2, _fake_same_shape),
+               ("aware_step", 3, _fake_aware_step), ("vector_step", 3, _fake_same_shape),
+               ("markov_step", 2, _fake_same_shape),
                ("apply_unitary", 2, _fake_same_shape), ("apply_kraus", 2, _fake_same_shape),
                ("aware_apply_kraus", 2, _fake_same_shape)]
     for name, n_tensors, fake in uniform:

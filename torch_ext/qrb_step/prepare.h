@@ -87,8 +87,7 @@ inline StepPlan prepare_aware(const at::Tensor& blocks, const at::Tensor& theta,
   const auto real_type = c10::toRealValueType(blocks.scalar_type());
   check::angle_table(theta, blocks.size(0), n, real_type, kAwareOp, "theta", /*grouped=*/true);
   check::angle_table(phi, blocks.size(0), n, real_type, kAwareOp, "phi", /*grouped=*/true);
-  TORCH_CHECK(theta.dim() == 1 || phi.dim() == 1 || theta.size(0) == phi.size(0), kAwareOp,
-              ": theta and phi must have one grouping, got ", theta.sizes(), " and ", phi.sizes());
+  check::one_grouping(theta, phi, kAwareOp);
   StepPlan plan{aware_layout(n, target, list), Output::dephased, blocks.sizes().vec()};
   if (plan.layout.coherent) {  // the target is measured: it joins D
     plan.out_shape[1] *= 2;
