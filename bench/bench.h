@@ -55,6 +55,7 @@ void register_thread_benchmarks();
 void register_model_benchmarks();
 void register_memory_benchmarks();
 void register_train_benchmarks();
+void register_vector_benchmarks();
 
 // The child process of a memory benchmark (hqrn_bench --memory-probe=BLOCKS):
 // prepare_memory_probe() must run before anything is allocated; memory_probe()

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   hqrn::bench::register_thread_benchmarks();
   hqrn::bench::register_model_benchmarks();
   hqrn::bench::register_memory_benchmarks();
+  hqrn::bench::register_vector_benchmarks();
   hqrn::bench::register_train_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -254,6 +254,28 @@ def section_train(res):
                    "outside kernels", "forward", "backward", "optimizer", "observer cost"], rows), ""]
 
 
+def section_vectors(res):
+    rows = []
+    for dt in DTYPES:
+        for n in (12, 16, 20):
+            for rank in (1, 4):
+                k = f"{dt}/n:{n}/r:{rank}"
+                copy, fwd, fb = (res.per(f"{kind}/{k}", "steps") for kind in ("vcopy", "vector_fwd", "vector_fwdbwd"))
+                if copy is None and fwd is None:
+                    continue
+                rows.append([dt, n, rank, fmt_time(copy), fmt_time(fwd), fmt_time(fb),
+                             fmt_ratio(ratio(fwd, copy)), fmt_ratio(ratio(fb, copy))])
+    if not rows:
+        return []
+    return ["## 6. The state-vector step", "",
+            "`vector_step` on B states of r components of 2^n amplitudes (B 2^n = 2^22: B = 1024 at n = 12, 64 at "
+            "n = 16, 4 at n = 20), shared tables, averaged over every "
+            "target; forward, and forward + backward (gradients of the vectors and both tables for a fixed random "
+            "upstream gradient); copy: `dst.copy_(psi)` of the same tensor into touched memory. Goal: "
+            "forward within 2x of the copy. Medians of 5 repetitions.", "",
+            table(["dtype", "n", "r", "copy", "fwd", "fwd+bwd", "fwd / copy", "fwd+bwd / copy"], rows), ""]
+
+
 def section_machine(context, command, seconds):
     cpu = context.get("cpu_model", "unknown")
     lines = ["## Machine and command", "",
@@ -288,6 +310,7 @@ def main():
     res = Results(load_results(data.get("benchmarks", [])))
     lines = ["# HQRN benchmarks", ""]
     lines += section_step(res) + section_model(res) + section_memory(res) + section_threads(res) + section_train(res)
+    lines += section_vectors(res)
     lines += section_machine(data.get("context", {}), args.command, args.seconds)
     print("\n".join(lines).rstrip() + "\n")
 

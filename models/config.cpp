@@ -211,8 +211,10 @@ void NetworkConfig::validate() const {
   bound(hidden_, kMaxHidden, "hidden");
   bound(hidden_layers_, kMaxHiddenLayers, "hidden_layers");
   if (data_qubits_ < 0 || ancillas_ < 0) fail("data_qubits and ancillas must be >= 0");
-  if (qubits() < 1 || qubits() > kMaxQubits)
-    fail("data_qubits + ancillas = " + std::to_string(qubits()) + " must be in 1.." + std::to_string(kMaxQubits));
+  // Up to the vectors execution's limit; the density-matrix executions refuse
+  // registers above kMaxQubits when a state is prepared.
+  if (qubits() < 1 || qubits() > kMaxVectorQubits)
+    fail("data_qubits + ancillas = " + std::to_string(qubits()) + " must be in 1.." + std::to_string(kMaxVectorQubits));
   if (features_ < 0) fail("features must be >= 0");
   if (!std::isfinite(feature_scale_) || feature_scale_ == 0) fail("feature_scale must be finite and non-zero");
   if (features_ > 0 && data_qubits_ < 1) fail("encoding features needs at least one data qubit");

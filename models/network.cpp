@@ -37,17 +37,36 @@ Mode parse_mode(const std::string& name) {
   throw InvalidInput("unknown mode '" + name + "' (expected quantum or classical)");
 }
 
-std::string to_string(Execution execution) { return execution == Execution::aware ? "aware" : "dense"; }
-
-Execution parse_execution(const std::string& name) {
-  if (name == "aware") return Execution::aware;
-  if (name == "dense") return Execution::dense;
-  throw InvalidInput("unknown execution '" + name + "' (expected aware or dense)");
+std::string to_string(Execution execution) {
+  switch (execution) {
+    case Execution::aware: return "aware";
+    case Execution::dense: return "dense";
+    case Execution::vectors: return "vectors";
+    case Execution::automatic: return "auto";
+  }
+  return "?";
 }
 
-Representation representation_of(Mode mode, Execution execution) {
+Execution parse_execution(const std::string& name) {
+  for (const auto e : {Execution::aware, Execution::dense, Execution::vectors, Execution::automatic}) {
+    if (name == to_string(e)) return e;
+  }
+  throw InvalidInput("unknown execution '" + name + "' (expected auto, aware, dense or vectors)");
+}
+
+Representation representation_of(Mode mode, Execution execution, bool vector_input, bool noisy) {
   if (mode == Mode::classical) return Representation::probabilities;
-  return execution == Execution::aware ? Representation::aware : Representation::dense;
+  switch (execution) {
+    case Execution::dense: return Representation::dense;
+    case Execution::vectors:
+      require(!noisy, "the vectors execution takes no noise model (a channel on a coherent qubit raises the rank at "
+                      "every step); use --exec aware or dense for noisy networks");
+      return Representation::vectors;
+    case Execution::automatic:
+      return vector_input && !noisy ? Representation::vectors : Representation::aware;
+    case Execution::aware: break;
+  }
+  return Representation::aware;
 }
 
 AngleEncoderImpl::AngleEncoderImpl(int64_t features, int64_t qubits)
@@ -108,9 +127,13 @@ torch::Tensor ReadoutHeadImpl::forward(const torch::Tensor& distributions) {
 // registers.
 bool ResidualNetworkImpl::run_side_by_side(const RegisterState& start) const {
   if (config_.branches() < 2 || start.representation() == Representation::dense) return false;
-  // Entries of K dense copies bound what any aware intermediate can hold.
+  // Entries of K dense copies bound what any aware intermediate can hold; K
+  // copies of the components (r of 2^n each) what vectors hold, unless a
+  // step on a measured qubit doubles r.
   const int64_t d = int64_t{1} << config_.qubits();
-  return config_.branches() * start.values().size(0) * d * d <= kSideBySideMaxEntries;
+  const bool vectors = start.representation() == Representation::vectors && !start.is_distribution();
+  const int64_t per_state = vectors ? start.values().size(1) * d : d * d;
+  return config_.branches() * start.values().size(0) * per_state <= kSideBySideMaxEntries;
 }
 
 ResidualNetworkImpl::ResidualNetworkImpl(const NetworkConfig& config, bool quantum_weights)
@@ -141,11 +164,12 @@ torch::Tensor ResidualNetworkImpl::check_input(const torch::Tensor& input) const
                 "network input: expected real features [B, ", config_.features(), "], got ", input.sizes(), " ",
                 input.scalar_type());
   } else {
-    const bool state = input.dim() == 3 && input.size(1) == dd && input.size(2) == dd;
+    const bool state = input.dim() == 3 && input.size(1) == dd && input.size(2) == dd && input.is_complex();
     const bool distribution = input.dim() == 2 && input.size(1) == dd && !input.is_complex();
-    require(state || distribution, "network input: expected ", config_.data_qubits(),
-                "-qubit density matrices [B, ", dd, ", ", dd, "] or probability vectors [B, ", dd, "], got ",
-                input.sizes(), " ", input.scalar_type());
+    require(state || distribution || is_vector_input(input), "network input: expected ", config_.data_qubits(),
+            "-qubit density matrices [B, ", dd, ", ", dd, "] (complex), probability vectors [B, ", dd,
+            "] (real), pure state vectors [B, ", dd, "] (complex) or rank-r component vectors [B, r, ", dd,
+            "] (complex, r != ", dd, "), got ", input.sizes(), " ", input.scalar_type());
   }
   require(input.size(0) >= 1, "network input: empty batch");
   return input;
@@ -158,15 +182,31 @@ RegisterState ResidualNetworkImpl::initial_state(const torch::Tensor& input, Rep
     const auto p_data = product_distribution(encoder->forward(input.to(real) * config_.feature_scale()));
     return RegisterState::from_distribution(p_data, config_.ancillas(), representation);
   }
+  if (is_vector_input(input)) {
+    const auto components = input.dim() == 2 ? input.unsqueeze(1) : input;
+    return RegisterState::from_vectors(components.to(c10::toComplexType(real)), config_.ancillas(), representation);
+  }
   if (input.dim() == 3) {
     return RegisterState::from_data_state(input.to(c10::toComplexType(real)), config_.ancillas(), representation);
   }
   return RegisterState::from_distribution(input.to(real), config_.ancillas(), representation);
 }
 
+bool ResidualNetworkImpl::is_vector_input(const torch::Tensor& input) const {
+  const int64_t dd = int64_t{1} << config_.data_qubits();
+  if (config_.features() > 0 || !input.defined() || !input.is_complex()) return false;
+  return (input.dim() == 2 && input.size(1) == dd) ||
+         (input.dim() == 3 && input.size(2) == dd && input.size(1) != dd && input.size(1) >= 1);
+}
+
+Representation ResidualNetworkImpl::representation_for(const torch::Tensor& input, Mode mode,
+                                                       Execution execution) const {
+  return representation_of(mode, execution, is_vector_input(input), !config_.noise().channels.empty());
+}
+
 torch::Tensor ResidualNetworkImpl::readout_distributions(const torch::Tensor& input, Mode mode, Execution execution) {
   const int64_t r = config_.readout_width();
-  const auto start = initial_state(input, representation_of(mode, execution));
+  const auto start = initial_state(input, representation_for(input, mode, execution));
   // One Kraus set for all the channels of a step, built once per forward.
   const auto step_channel = step_kraus(config_.noise(), c10::toComplexType(real_dtype()));
   const int64_t batch = start.values().size(0), outcomes = int64_t{1} << r;

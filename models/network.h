@@ -22,15 +22,20 @@ enum class Mode { quantum, classical };
 std::string to_string(Mode mode);
 Mode parse_mode(const std::string& name);
 
-// How Mode::quantum is simulated: in the aware or the dense representation
-// (register_state.h). Both give the same numbers.
-enum class Execution { aware, dense };
+// How Mode::quantum is simulated: in the aware, the dense or the vectors
+// representation (register_state.h); all give the same numbers. automatic
+// ("auto") picks vectors for state-vector inputs to a noiseless network (r 2^n
+// numbers per state, never more than aware's 4^n_d 2^n_a since r <= 2^n_d)
+// and aware otherwise (a density-matrix input would need an
+// eigendecomposition, 8^n_d, to become vectors; noise needs density matrices).
+enum class Execution { aware, dense, vectors, automatic };
 std::string to_string(Execution execution);
 Execution parse_execution(const std::string& name);
 
 // The register representation a forward pass runs in: Mode::classical is the
-// probability-vector representation of the same code.
-Representation representation_of(Mode mode, Execution execution);
+// probability-vector representation of the same code; automatic is resolved
+// by the rule above.
+Representation representation_of(Mode mode, Execution execution, bool vector_input = false, bool noisy = false);
 
 // theta_enc = A u + beta per data qubit; the qubit is prepared with
 // RY(theta_enc)|0> and measured, so it is 1 with probability sin^2(theta_enc/2).
@@ -72,24 +77,31 @@ class ResidualNetworkImpl : public torch::nn::Module {
   ResidualNetworkImpl(const NetworkConfig& config, bool quantum_weights);
 
   // Class logits [B, C] (softmax gives the class probabilities). `input` is
-  // features [B, F] when the config has features, else data-register states
-  // [B, d, d] (complex) or probability vectors [B, d] (real). `execution`
-  // chooses how Mode::quantum is simulated (the numbers do not depend on it).
-  torch::Tensor forward(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
+  // features [B, F] when the config has features, else data-register states:
+  // density matrices [B, d, d] (complex), probability vectors [B, d] (real),
+  // pure state vectors [B, d] (complex) or rank-r component vectors
+  // [B, r, d] (complex, r != d; a rank-d state is passed as its density
+  // matrix). `execution` chooses how Mode::quantum is simulated (the numbers
+  // do not depend on it).
+  torch::Tensor forward(const torch::Tensor& input, Mode mode, Execution execution = Execution::automatic);
   // Class logits from finite-shot estimates of the readout distributions:
   // `shots` outcomes per branch and input, sampled with `generator`.
   torch::Tensor forward_sampled(const torch::Tensor& input, int64_t shots, torch::Generator& generator, Mode mode,
-                                Execution execution = Execution::aware);
+                                Execution execution = Execution::automatic);
   // Softmax of forward.
-  torch::Tensor predict_proba(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
+  torch::Tensor predict_proba(const torch::Tensor& input, Mode mode, Execution execution = Execution::automatic);
   // Z distributions of the readout register per branch, [B, K, 2^r], with
   // the noise model's readout error when it has one.
-  torch::Tensor readout_distributions(const torch::Tensor& input, Mode mode, Execution execution = Execution::aware);
+  torch::Tensor readout_distributions(const torch::Tensor& input, Mode mode, Execution execution = Execution::automatic);
 
   // The full register's starting state in a representation: encoded features
   // and probability vectors are diagonal states; a data state gets the
   // ancillas in |0> (in the probability representation, its diagonal).
   RegisterState initial_state(const torch::Tensor& input, Representation representation);
+  // The representation `execution` runs this input in (representation_of).
+  Representation representation_for(const torch::Tensor& input, Mode mode, Execution execution) const;
+  // Whether `input` is state vectors ([B, d] or [B, r, d] complex, r != d).
+  bool is_vector_input(const torch::Tensor& input) const;
 
   // W, b, encoder and head (everything a classical analog has) / V and a.
   std::vector<torch::Tensor> classical_parameters() const;
@@ -121,7 +133,7 @@ class HQRNImpl : public ResidualNetworkImpl {
  public:
   explicit HQRNImpl(const NetworkConfig& config) : ResidualNetworkImpl(config, true) {}
   torch::Tensor forward(const torch::Tensor& input, Mode mode = Mode::quantum,
-                        Execution execution = Execution::aware) {
+                        Execution execution = Execution::automatic) {
     return ResidualNetworkImpl::forward(input, mode, execution);
   }
 };

@@ -1,6 +1,7 @@
 #include "models/register_state.h"
 #include "models/errors.h"
 
+#include "torch_ext/limits.h"
 #include "torch_ext/ops.h"
 #include "torch_ext/qubit_index.h"
 
@@ -32,6 +33,25 @@ torch::Tensor per_sample(const torch::Tensor& table, int64_t rows) {
 torch::Tensor block_diagonals(const torch::Tensor& blocks) {
   const int64_t m = blocks.size(-1);
   return hqrn::probs(blocks.reshape({-1, m, m})).reshape({blocks.size(0), -1});
+}
+
+// sum_k |w_k(x)|^2 of component vectors [B, r, 2^n]: the Z distribution
+// [B, 2^n] (measuring the qubits in D does not change the diagonal).
+torch::Tensor component_weights(const torch::Tensor& w) {
+  return torch::view_as_real(w).square().sum(-1).sum(1);
+}
+
+// The basis indices x with bit `mask` set, as a 0/1 tensor of w's dtype [2^n].
+torch::Tensor bit_set(int64_t n, int64_t mask, const torch::Tensor& like) {
+  const auto x = torch::arange(int64_t{1} << n, like.options().dtype(torch::kLong));
+  return x.bitwise_and(mask).ne(0).to(like.scalar_type());
+}
+
+void require_vector_qubits(int64_t n, Representation representation) {
+  const int64_t limit = representation == Representation::vectors ? kMaxVectorQubits : kMaxQubits;
+  require(n <= limit, "RegisterState: ", n, " qubits exceed the ", to_string(representation),
+          " representation's limit of ", limit,
+          representation == Representation::vectors ? "" : " (state-vector inputs go further in the vectors execution)");
 }
 
 int64_t log2_exact(int64_t size, const char* what) {
@@ -79,6 +99,7 @@ std::string to_string(Representation representation) {
     case Representation::dense: return "dense";
     case Representation::aware: return "aware";
     case Representation::probabilities: return "probabilities";
+    case Representation::vectors: return "vectors";
   }
   return "?";
 }
@@ -89,7 +110,9 @@ RegisterState::RegisterState(Representation representation, int64_t qubits, std:
   // Aware blocks that are 1x1 are the probability vector (D = every qubit,
   // so the block index is the basis index).
   if (static_cast<int64_t>(diagonal_.size()) == qubits_ && values_.is_complex()) {
-    values_ = block_diagonals(values_);
+    // Component vectors [B, r, 2^n], or 1x1 blocks [B, 2^n, 1, 1] (a
+    // channel applied to a probability vector through aware_apply_kraus).
+    values_ = values_.dim() == 3 ? component_weights(values_) : block_diagonals(values_);
   }
 }
 
@@ -103,11 +126,16 @@ RegisterState RegisterState::from_data_state(const torch::Tensor& rho_data, int6
   require(ancillas >= 0, "RegisterState: ancillas must be >= 0, got ", ancillas);
   const int64_t data_qubits = log2_exact(rho_data.size(1), "the data register");
   const int64_t n = data_qubits + ancillas;
+  require_vector_qubits(n, representation == Representation::dense || representation == Representation::aware
+                               ? representation
+                               : Representation::vectors);
   switch (representation) {
     case Representation::dense:
       return RegisterState(representation, n, {}, hqrn::embed_ancillas(rho_data, ancillas));
     case Representation::probabilities:
       return from_distribution(hqrn::probs(rho_data), ancillas, representation);
+    case Representation::vectors:
+      return from_vectors(to_state_vectors(rho_data).vectors, ancillas, representation);
     case Representation::aware: break;
   }
   std::vector<int64_t> diagonal;
@@ -132,11 +160,54 @@ RegisterState RegisterState::from_distribution(const torch::Tensor& p_data, int6
           p_data.defined() ? c10::toString(p_data.scalar_type()) : "undefined");
   require(ancillas >= 0, "RegisterState: ancillas must be >= 0, got ", ancillas);
   const int64_t n = log2_exact(p_data.size(1), "the probability vector") + ancillas;
+  require_vector_qubits(n, representation == Representation::dense ? representation : Representation::vectors);
   const auto p = with_ancillas(p_data, ancillas);
   if (representation == Representation::dense) {
     return RegisterState(representation, n, {}, torch::diag_embed(p).to(c10::toComplexType(p.scalar_type())));
   }
   return RegisterState(representation, n, all_qubits(n), p);
+}
+
+RegisterState RegisterState::from_vectors(const torch::Tensor& vectors_data, int64_t ancillas,
+                                          Representation representation) {
+  const auto& v = vectors_data;
+  require(v.defined() && v.dim() == 3 && v.is_complex() && v.size(1) >= 1,
+          "RegisterState: expected complex component vectors [B, r, d] with r >= 1, got ",
+          v.defined() ? v.sizes() : c10::IntArrayRef{}, " ", v.defined() ? c10::toString(v.scalar_type()) : "undefined");
+  require(ancillas >= 0, "RegisterState: ancillas must be >= 0, got ", ancillas);
+  const int64_t n = log2_exact(v.size(2), "the state vector") + ancillas;
+  require_vector_qubits(n, representation == Representation::probabilities ? Representation::vectors : representation);
+  if (representation == Representation::probabilities) {
+    return from_distribution(component_weights(v), ancillas, representation);
+  }
+  if (representation != Representation::vectors) {
+    // sum_k |v_k><v_k| = V^T conj(V) per state, V the [r, d] components.
+    return from_data_state(torch::matmul(v.transpose(1, 2), v.conj()), ancillas, representation);
+  }
+  // W (x) |0..0>: the ancillas are the low bits, so each amplitude moves to
+  // x 2^ancillas and the rest are zero.
+  const int64_t aux = int64_t{1} << ancillas;
+  auto values = aux == 1 ? v
+                         : torch::constant_pad_nd(v.unsqueeze(-1), {0, aux - 1})
+                               .reshape({v.size(0), v.size(1), v.size(2) * aux});
+  return RegisterState(representation, n, {}, std::move(values));
+}
+
+StateVectors to_state_vectors(const torch::Tensor& rho, double tolerance) {
+  require_states(rho);
+  require(!rho.requires_grad(),
+          "to_state_vectors: the states require grad, but their eigendecomposition is taken as data (its gradient is "
+          "unstable at degenerate eigenvalues); pass component vectors to differentiate by the input");
+  require(tolerance >= 0, "to_state_vectors: tolerance must be >= 0, got ", tolerance);
+  const auto [values, vectors] = torch::linalg_eigh(rho);  // ascending
+  const auto kept = values.gt(tolerance);
+  const int64_t d = rho.size(1);
+  const int64_t rank = rho.size(0) == 0 ? 1 : std::max<int64_t>(1, kept.sum(1).max().item<int64_t>());
+  // Every eigenvalue above the tolerance is among the `rank` largest.
+  const auto top = values.narrow(1, d - rank, rank);
+  const auto scale = torch::where(top.gt(tolerance), top.clamp_min(0).sqrt(), torch::zeros_like(top));
+  auto components = (vectors.narrow(2, d - rank, rank) * scale.unsqueeze(1)).transpose(1, 2).contiguous();
+  return {components, values.masked_fill(kept, 0).sum(1)};
 }
 
 RegisterState RegisterState::aware_from_dense(const torch::Tensor& rho, std::vector<int64_t> diagonal) {
@@ -156,12 +227,34 @@ RegisterState RegisterState::step(const torch::Tensor& theta, const torch::Tenso
   if (representation_ == Representation::dense) {
     return with_values(hqrn::qrb_step(values_, per_sample(theta, rows), per_sample(phi, rows), target));
   }
+  if (representation_ == Representation::vectors) return vectors_step(theta, phi, target);
   auto diagonal = diagonal_;
   if (!std::binary_search(diagonal.begin(), diagonal.end(), target)) {
     diagonal.insert(std::upper_bound(diagonal.begin(), diagonal.end(), target), target);
   }
   return RegisterState(representation_, qubits_, std::move(diagonal),
                        hqrn::aware_step(values_, theta, phi, target, diagonal_));
+}
+
+RegisterState RegisterState::vectors_step(const torch::Tensor& theta, const torch::Tensor& phi,
+                                          int64_t target) const {
+  require(target >= 0 && target < qubits_, "RegisterState: target ", target, " out of range for ", qubits_, " qubits");
+  auto diagonal = diagonal_;
+  const auto at = std::lower_bound(diagonal.begin(), diagonal.end(), target);
+  if (at == diagonal.end() || *at != target) {
+    // U_j never mixes assignments of D, and the two outcomes of measuring j
+    // have disjoint supports on j: the rotated vectors and D + {j} stand for
+    // the measured state exactly.
+    diagonal.insert(at, target);
+    return RegisterState(representation_, qubits_, std::move(diagonal),
+                         hqrn::vector_step(values_, theta, phi, target));
+  }
+  // j already measured, some qubit not: U_j mixes the assignments of j, so
+  // the halves w_k P_0 and w_k P_1 become components of their own (the rank
+  // doubles) and are rotated apart.
+  const auto upper = values_ * bit_set(qubits_, index::qubit_mask(qubits_, target), values_);
+  const auto halves = torch::cat({values_ - upper, upper}, 1);
+  return with_values(hqrn::vector_step(halves, theta, phi, target));
 }
 
 RegisterState RegisterState::sweep(const torch::Tensor& theta, const torch::Tensor& phi,
@@ -219,6 +312,9 @@ RegisterState RegisterState::repeated(int64_t copies) const {
 }
 
 RegisterState RegisterState::apply_channel(const torch::Tensor& kraus, const std::vector<int64_t>& targets) const {
+  require(representation_ != Representation::vectors || is_distribution(),
+          "RegisterState: the vectors representation takes no noise channels (a channel on a coherent qubit raises the "
+          "rank at every step); run noisy networks in the aware or dense execution");
   if (representation_ == Representation::dense) return with_values(hqrn::apply_kraus(values_, kraus, targets));
   if (!is_distribution()) return with_values(hqrn::aware_apply_kraus(values_, kraus, targets, diagonal_));
   // A probability vector is the aware layout with 1x1 blocks: the same op
@@ -230,6 +326,7 @@ RegisterState RegisterState::apply_channel(const torch::Tensor& kraus, const std
 torch::Tensor RegisterState::probabilities() const {
   if (is_distribution()) return values_;
   if (representation_ == Representation::dense) return hqrn::probs(values_);
+  if (representation_ == Representation::vectors) return component_weights(values_);
   const auto diag = block_diagonals(values_);
   // Entry k of `diag` belongs to basis index idx[k]; gather with the inverse.
   const auto idx = basis_indices(qubits_, diagonal_).flatten();
@@ -240,6 +337,14 @@ torch::Tensor RegisterState::to_dense() const {
   if (is_distribution()) return torch::diag_embed(values_).to(c10::toComplexType(values_.scalar_type()));
   if (representation_ == Representation::dense) return values_;
   const int64_t d = int64_t{1} << qubits_;
+  if (representation_ == Representation::vectors) {
+    // sum_k |w_k><w_k| with the entries whose row and column differ on D zeroed.
+    int64_t measured = 0;
+    for (const auto q : diagonal_) measured |= index::qubit_mask(qubits_, q);
+    const auto x = torch::arange(d, torch::TensorOptions().dtype(torch::kLong).device(values_.device()));
+    const auto coherent = x.unsqueeze(1).bitwise_xor(x.unsqueeze(0)).bitwise_and(measured).eq(0);
+    return torch::matmul(values_.transpose(1, 2), values_.conj()) * coherent.to(values_.scalar_type());
+  }
   const auto idx = basis_indices(qubits_, diagonal_);
   using torch::indexing::Slice;
   auto rho = torch::zeros({values_.size(0), d, d}, values_.options());

@@ -20,8 +20,30 @@ namespace hqrn {
 // - probabilities: probability vectors [B, 2^n] (real), the register read in
 //   the computational basis: the classical analog (Mode::classical), exact on
 //   diagonal states (the exactness theorem, docs/model.md).
-enum class Representation { dense, aware, probabilities };
+// - vectors: r component vectors W [B, r, 2^n] (complex) and the set D of
+//   qubits measured so far, standing for rho = sum_k sum_a |P_a w_k><P_a w_k|
+//   (a the assignments of D; spec section 8, docs/model.md); once D holds
+//   every qubit, the probability vector sum_k |w_k|^2. Exact, at r 2^n
+//   numbers per state for pure and low-rank inputs.
+enum class Representation { dense, aware, probabilities, vectors };
 std::string to_string(Representation representation);
+
+// Eigenvalues at or below this are dropped when a density matrix is written
+// as state vectors (to_state_vectors); their total is reported.
+inline constexpr double kEigenvalueTolerance = 1e-12;
+
+// A batch of density matrices [B, d, d] as component vectors [B, r, d] with
+// rho = sum_k |v_k><v_k|, v_k = sqrt(lambda_k) u_k over the eigenpairs with
+// lambda_k > tolerance (r the largest such count in the batch; states with
+// fewer get zero components), and the dropped weight per state, [B] (the
+// sum of the eigenvalues left out, negative ones included). Not
+// differentiable in rho (an eigendecomposition's gradient is unstable at the
+// degenerate eigenvalues pure and low-rank states have): a rho that requires
+// grad is refused.
+struct StateVectors {
+  torch::Tensor vectors, dropped_weight;
+};
+StateVectors to_state_vectors(const torch::Tensor& rho, double tolerance = kEigenvalueTolerance);
 
 class RegisterState {
  public:
@@ -33,6 +55,12 @@ class RegisterState {
   // `ancillas` ancillas in |0> after the k data qubits.
   static RegisterState from_distribution(const torch::Tensor& p_data, int64_t ancillas,
                                          Representation representation);
+  // Component vectors [B, r, 2^k] of a k-qubit data register (unmeasured),
+  // with `ancillas` ancillas in |0> after them: W (x) |0..0>. In another
+  // representation, the density matrices sum_k |v_k><v_k| (or their
+  // diagonals) are prepared from them.
+  static RegisterState from_vectors(const torch::Tensor& vectors_data, int64_t ancillas,
+                                    Representation representation);
   // A dense state [B, d, d] whose qubits `diagonal` are known to be diagonal,
   // in the aware representation (entries outside the stored blocks are dropped).
   static RegisterState aware_from_dense(const torch::Tensor& rho, std::vector<int64_t> diagonal);
@@ -72,17 +100,18 @@ class RegisterState {
 
   Representation representation() const { return representation_; }
   int64_t qubits() const { return qubits_; }
-  // Qubits known diagonal (aware only; every qubit for probabilities).
+  // Qubits known diagonal (aware), measured (vectors); every qubit for probabilities.
   const std::vector<int64_t>& diagonal() const { return diagonal_; }
   // The stored tensor, in the representation's layout.
   const torch::Tensor& values() const { return values_; }
-  // Whether values_ is a probability vector (probabilities, or aware with
-  // every qubit diagonal).
+  // Whether values_ is a probability vector (probabilities, or aware or
+  // vectors with every qubit diagonal).
   bool is_distribution() const { return !values_.is_complex(); }
 
  private:
   RegisterState(Representation representation, int64_t qubits, std::vector<int64_t> diagonal, torch::Tensor values);
   RegisterState with_values(torch::Tensor values) const;
+  RegisterState vectors_step(const torch::Tensor& theta, const torch::Tensor& phi, int64_t target) const;
 
   Representation representation_ = Representation::dense;
   int64_t qubits_ = 0;

@@ -300,12 +300,30 @@ int run_eval(const EvalCommand& cmd) {
   auto model = loaded.model;
   if (!cmd.noise.empty()) model->set_noise(NoiseModel::parse(cmd.noise));
   model->eval();
+  std::string conversion_line;
+  nlohmann::json j_conversion;
+  if (x.dim() == 3 && x.size(1) == x.size(2) && x.is_complex() &&
+      model->representation_for(x, mode, cmd.execution) == Representation::vectors) {
+    // The network converts each density matrix again when it runs; this
+    // pass only measures what the conversion drops.
+    const auto converted = to_state_vectors(x);
+    const auto dropped = converted.dropped_weight.abs();
+    j_conversion = {{"eigenvalue_tolerance", kEigenvalueTolerance},
+                    {"rank", converted.vectors.size(1)},
+                    {"dropped_weight_max", dropped.max().item<double>()},
+                    {"dropped_weight_mean", dropped.mean().item<double>()}};
+    conversion_line = fmt::format("; density matrices as rank-{} vectors (eigenvalues <= {:g} dropped, weight dropped "
+                                  "at most {:.3g})",
+                                  converted.vectors.size(1), kEigenvalueTolerance, dropped.max().item<double>());
+  }
   const auto e = evaluate([&](const torch::Tensor& in) { return model->forward(in, mode, cmd.execution); }, x, y);
   nlohmann::json j = {{"accuracy", e.accuracy}, {"n", e.n},          {"loss", e.loss},
                       {"mode", to_string(mode)}, {"model", cmd.model}, {"data", cmd.data},
                       {"model_kind", to_string(loaded.kind)}, {"task", experiment.name},
                       {"noise", model->config().noise().to_string()}};
   for (const auto& metric : experiment.metrics) j[metric.name] = metric.value(e.probabilities, y);
+  j["execution"] = to_string(model->representation_for(x, mode, cmd.execution));
+  if (!j_conversion.is_null()) j["vectors_conversion"] = j_conversion;
   std::string shots_line;
   if (cmd.shots > 0) {
     // One independent sample of every readout distribution per seed.
@@ -332,9 +350,9 @@ int run_eval(const EvalCommand& cmd) {
     data::write_file_atomically(cmd.predictions, csv.str());
   }
   if (!cmd.readout.empty()) write_readout_csv(cmd.readout, *model, x, mode, cmd.execution);
-  fmt::print("{}: accuracy {:.4f} on {} samples ({} mode{}){}\n", cmd.model, e.accuracy, e.n, to_string(mode),
+  fmt::print("{}: accuracy {:.4f} on {} samples ({} mode{}){}{}\n", cmd.model, e.accuracy, e.n, to_string(mode),
              model->config().noise().is_noiseless() ? "" : ", noise " + model->config().noise().to_string(),
-             shots_line);
+             shots_line, conversion_line);
   return 0;
 }
 

@@ -31,7 +31,7 @@ struct TrainCommand {
   std::string init;
   bool freeze_classical = false;
   Mode mode = Mode::quantum;
-  Execution execution = Execution::aware;
+  Execution execution = Execution::automatic;
   std::string out;
   bool resume = false;
   // Data parallel: how long a collective waits for the other ranks before
@@ -50,7 +50,7 @@ struct EvalCommand {
   std::string model, data, json, predictions;
   std::string readout;  // CSV of every branch's exact readout distribution per sample (no shots)
   std::string mode;  // empty: quantum for an HQRN, classical for a classical analog
-  Execution execution = Execution::aware;
+  Execution execution = Execution::automatic;
   bool project_states = false;
   std::string noise;  // replaces the checkpoint's noise model when set ("none": noiseless)
   int64_t shots = 0;  // > 0: readout distributions estimated from this many outcomes per branch

@@ -16,7 +16,7 @@ struct DemoOptions {
   bool quick = false;  // tiny settings, for tests (seconds)
   uint64_t seed = 0;
   bool plots = true;   // runs scripts/plot_results.py when python3 with matplotlib is there
-  Execution execution = Execution::aware;  // how the HQRNs are simulated
+  Execution execution = Execution::automatic;  // how the HQRNs are simulated
 };
 
 int run_demo(const DemoOptions& options);

@@ -24,7 +24,7 @@ struct NoiseStudyOptions {
   bool quick = false;  // tiny settings, for tests (seconds)
   uint64_t seed = 0;
   bool plots = true;   // runs scripts/plot_noise_study.py when python3 with matplotlib is there
-  Execution execution = Execution::aware;
+  Execution execution = Execution::automatic;
   int64_t shot_seeds = 5;  // independent shot samples per point, for the spread
 };
 

@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
 #include <limits>
 #include <random>
 #include <string>
@@ -479,6 +482,103 @@ TEST_F(PhaseFiles, WriterRefusesInconsistentData) {
   bad.parameter_names.clear();
   EXPECT_THROW(save_state_vectors(dir_ + "/x.safetensors", bad), std::invalid_argument);
   EXPECT_TRUE(fs::is_empty(dir_));
+}
+
+// A random normalised rank-2 dataset of 3 qubits.
+StateVectorDataset random_rank_two(int64_t states) {
+  StateVectorDataset d;
+  auto a = torch::randn({states, 2, 8}, torch::kComplexDouble);
+  d.amplitudes = a / a.abs().square().sum({1, 2}, true).sqrt();
+  d.labels = torch::arange(states, torch::kInt64) % 2;
+  d.parameters = torch::randn({states, 2}, torch::kFloat64);
+  d.parameter_names = {"h1", "h2"};
+  d.extra_metadata["note"] = "test";
+  return d;
+}
+
+TEST_F(PhaseFiles, ReaderReturnsWhatTheWriterWrote) {
+  const auto d = random_rank_two(5);
+  const std::string path = dir_ + "/s.safetensors";
+  save_state_vectors(path, d);
+  EXPECT_TRUE(is_state_vectors_file(path));
+  const auto back = load_state_vectors(path);
+  EXPECT_TRUE(torch::equal(back.amplitudes, d.amplitudes));
+  EXPECT_TRUE(torch::equal(back.labels, d.labels));
+  EXPECT_TRUE(torch::equal(back.parameters, d.parameters));
+  EXPECT_EQ(back.parameter_names, d.parameter_names);
+  EXPECT_EQ(back.extra_metadata, d.extra_metadata);
+}
+
+// Rewrites a valid file with one change made through the safetensors layer.
+std::string rewritten(const std::string& source, const std::function<void(std::map<std::string, std::string>&,
+                                                                           std::vector<safetensors::TensorBytes>&)>& edit) {
+  const auto file = safetensors::read_file(source);
+  std::vector<safetensors::TensorBytes> tensors;
+  for (const auto& t : file.tensors) tensors.push_back({t.name, t.dtype, t.shape, std::string(file.bytes(t))});
+  auto metadata = file.metadata;
+  edit(metadata, tensors);
+  return safetensors::serialize(metadata, tensors);
+}
+
+TEST_F(PhaseFiles, ReaderRefusesBadFilesByName) {
+  const std::string good = dir_ + "/good.safetensors";
+  save_state_vectors(good, random_rank_two(3));
+  using Meta = std::map<std::string, std::string>;
+  using Tensors = std::vector<safetensors::TensorBytes>;
+  const auto expect_refused = [&](const std::string& what, const std::string& bytes, const std::string& needle) {
+    const std::string path = dir_ + "/bad.safetensors";
+    std::ofstream(path, std::ios::binary) << bytes;
+    try {
+      load_state_vectors(path);
+      ADD_FAILURE() << what << ": accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << what << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << what << ": " << e.what();
+    }
+  };
+  expect_refused("format", rewritten(good, [](Meta& m, Tensors&) { m["format"] = "other"; }), "format");
+  expect_refused("version", rewritten(good, [](Meta& m, Tensors&) { m["format_version"] = "2"; }), "format_version");
+  expect_refused("qubits", rewritten(good, [](Meta& m, Tensors&) { m["qubits"] = "4"; }), "qubits");
+  expect_refused("no format", rewritten(good, [](Meta& m, Tensors&) { m.erase("format"); }), "format");
+  expect_refused("unknown tensor", rewritten(good, [](Meta&, Tensors& t) { t.push_back({"extra", "I64", {1}, std::string(8, '\0')}); }),
+                 "unknown tensor 'extra'");
+  expect_refused("labels dtype", rewritten(good, [](Meta&, Tensors& t) { t[1].dtype = "F64"; }), "'labels' is F64");
+  expect_refused("names", rewritten(good, [](Meta& m, Tensors&) { m["parameter_names"] = "a,b,c"; }), "parameters");
+  expect_refused("names alone", rewritten(good, [](Meta& m, Tensors& t) {
+                   t.pop_back();
+                   (void)m;
+                 }),
+                 "parameter_names");
+  expect_refused("empty name", rewritten(good, [](Meta& m, Tensors&) { m["parameter_names"] = "h1,"; }), "empty name");
+  expect_refused("parameters not finite", rewritten(good, [](Meta&, Tensors& t) {
+                   const double x = std::numeric_limits<double>::infinity();
+                   std::memcpy(t[2].bytes.data(), &x, sizeof x);
+                 }),
+                 "parameters has a value that is not finite");
+  expect_refused("unnormalised", rewritten(good, [](Meta&, Tensors& t) {
+                   double x;
+                   std::memcpy(&x, t[0].bytes.data(), sizeof x);
+                   x += 0.5;
+                   std::memcpy(t[0].bytes.data(), &x, sizeof x);
+                 }),
+                 "trace");
+  expect_refused("not finite", rewritten(good, [](Meta&, Tensors& t) {
+                   const double x = std::nan("");
+                   std::memcpy(t[0].bytes.data(), &x, sizeof x);
+                 }),
+                 "not finite");
+  expect_refused("negative label", rewritten(good, [](Meta&, Tensors& t) {
+                   const int64_t x = -1;
+                   std::memcpy(t[1].bytes.data(), &x, sizeof x);
+                 }),
+                 "non-negative");
+  std::string truncated;
+  {
+    std::ifstream in(good, std::ios::binary);
+    truncated.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  expect_refused("truncated", truncated.substr(0, truncated.size() - 8), "");
+  EXPECT_FALSE(is_state_vectors_file(dir_ + "/missing"));
 }
 
 }  // namespace

@@ -156,6 +156,13 @@ TEST(OpValidation, VectorStepShapesDtypesTablesAndDevices) {
   EXPECT_TRUE(names("psi")(step(complex_zeros({6, 2, 6}), good, good))) << "6 amplitudes";
   EXPECT_TRUE(names("psi")(step(complex_zeros({6, 2, 1}), torch::zeros({1}, kR), torch::zeros({1}, kR))))
       << "no qubit";
+  {
+    // Past the vectors limit (meta tensors: nothing is allocated).
+    const auto meta = torch::TensorOptions().device(torch::kMeta);
+    const auto table = torch::empty({int64_t{1} << 24}, meta.dtype(kR));
+    EXPECT_TRUE(names("qubits")(step(torch::empty({1, 1, int64_t{1} << 25}, meta.dtype(kC)), table, table)))
+        << "25 qubits";
+  }
   EXPECT_TRUE(names("theta")(step(psi, torch::zeros({4}, torch::kFloat), good))) << "float32 theta, complex128 psi";
   EXPECT_TRUE(names("phi")(step(psi.to(torch::kComplexFloat), good.to(torch::kFloat), good)))
       << "float64 phi, complex64 psi";
@@ -301,7 +308,7 @@ TEST(OpValidation, AngleTablesNameWhatIsWrong) {
   EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({complex_zeros({3, 3})}, {b}); }, "float64"))
       << "complex weights";
   EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({w}, {torch::Tensor()}); }, "undefined")) << "undefined bias";
-  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({torch::zeros({15, 15}, kR)}, {torch::zeros({15}, kR)}); },
+  EXPECT_TRUE(raises_naming([&] { hqrn::angle_tables({torch::zeros({25, 25}, kR)}, {torch::zeros({25}, kR)}); },
                             "qubits"))
       << "too many qubits";
   EXPECT_TRUE(raises_naming([&] { backward::angle_tables(torch::zeros({3, 2, 3}, kR)); }, "grad"))

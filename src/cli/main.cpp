@@ -46,12 +46,15 @@ int main(int argc, char** argv) {
   app.fallthrough();
   int threads = 0;
   app.add_option("--threads", threads, "Intra-op threads (0: all cores)")->check(kNonNegative);
-  std::string execution = "aware";
+  std::string execution = "auto";
   app.add_option("--exec", execution,
                  "HQRN simulation: aware (only the entries the diagonal qubits allow; probability vectors once "
-                 "every qubit is measured) | dense (full density matrices); same results")
+                 "every qubit is measured) | dense (full density matrices) | vectors (state vectors and the "
+                 "measured qubits, for pure and low-rank inputs; density matrices are converted by "
+                 "eigendecomposition; no noise) | auto (vectors for state-vector inputs without noise, else aware); "
+                 "same results")
       ->capture_default_str()
-      ->check(CLI::IsMember({"aware", "dense"}));
+      ->check(CLI::IsMember({"auto", "aware", "dense", "vectors"}));
 
   hqrn::DemoOptions demo;
   auto* demo_cmd = app.add_subcommand("demo", "End-to-end demo on the shipped data; writes summary.json and plots");

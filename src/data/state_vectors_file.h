@@ -30,4 +30,18 @@ struct StateVectorDataset {
 // atomically (a temporary file renamed over path).
 void save_state_vectors(const std::string& path, const StateVectorDataset& dataset);
 
+// Components whose squared norms add up to 1 within this are accepted.
+inline constexpr double kStateNormTolerance = 1e-8;
+
+// Reads a state file strictly (std::invalid_argument "PATH: problem"): the
+// safetensors checks, then format and version, qubits matching the
+// amplitudes, dtypes and shapes, no unknown tensors, finite amplitudes,
+// non-negative labels, and every state of unit trace (sum_k |v_k|^2 = 1
+// within kStateNormTolerance).
+StateVectorDataset load_state_vectors(const std::string& path);
+
+// Whether the file at path starts like a safetensors file of this format
+// (so `hqrn eval` can tell it from a CSV); false for unreadable files.
+bool is_state_vectors_file(const std::string& path);
+
 }  // namespace hqrn::data

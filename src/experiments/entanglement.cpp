@@ -68,16 +68,7 @@ Experiment entanglement_experiment() {
         .init_std(1.5);
   };
   e.serves = [](const NetworkConfig& config) { return config.features() == 0; };
-  e.read = [](const std::string& path, const NetworkConfig& config, const data::StateCheck& check) {
-    const auto s = data::load_state_csv(path, check);
-    const int64_t dim = int64_t{1} << config.data_qubits();
-    if (s.states.size(1) != dim) {
-      throw std::runtime_error(fmt::format(
-          "{}: states have dimension {} ({} qubits) but the model's data register has {} qubits (dimension {})",
-          path, s.states.size(1), index::qubits_of_dimension(s.states.size(1)), config.data_qubits(), dim));
-    }
-    return LabelledInputs{s.states, s.labels};
-  };
+  e.read = read_state_inputs;
   e.loss = cross_entropy_loss;
   e.metrics = {{"balanced_accuracy", balanced_accuracy}, {"entangled_recall", entangled_recall}};
   return e;

@@ -73,6 +73,12 @@ torch::Tensor cross_entropy_loss(const torch::Tensor& logits, const torch::Tenso
 double accuracy(const torch::Tensor& probabilities, const torch::Tensor& labels);
 // Mean over the classes present of the fraction of that class predicted right.
 double balanced_accuracy(const torch::Tensor& probabilities, const torch::Tensor& labels);
+// Labelled data-register states for a model of `config` from a state CSV
+// (density matrices [N, d, d]) or a state-vector file (spec section 9;
+// component vectors [N, r, d], or their density matrices when r = d, which
+// the network would otherwise read as density matrices); the number of
+// qubits must be the model's data register's.
+LabelledInputs read_state_inputs(const std::string& path, const NetworkConfig& config, const data::StateCheck& check);
 // Largest label + 1, at least 2, over the given label tensors (undefined ones skipped).
 int64_t class_count(const std::vector<torch::Tensor>& labels);
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "models/errors.h"
+#include "src/data/state_vectors_file.h"
+#include "torch_ext/qubit_index.h"
 
 namespace hqrn {
 
@@ -51,6 +53,25 @@ double balanced_accuracy(const torch::Tensor& probabilities, const torch::Tensor
     ++present;
   }
   return present > 0 ? sum / static_cast<double>(present) : 0.0;
+}
+
+LabelledInputs read_state_inputs(const std::string& path, const NetworkConfig& config, const data::StateCheck& check) {
+  LabelledInputs out;
+  if (data::is_state_vectors_file(path)) {
+    const auto file = data::load_state_vectors(path);
+    out = {file.amplitudes, file.labels};
+    if (out.x.size(1) == out.x.size(2)) out.x = torch::matmul(out.x.transpose(1, 2), out.x.conj());
+  } else {
+    const auto s = data::load_state_csv(path, check);
+    out = {s.states, s.labels};
+  }
+  const int64_t dim = int64_t{1} << config.data_qubits();
+  if (out.x.size(2) != dim) {
+    throw std::runtime_error(fmt::format(
+        "{}: states have dimension {} ({} qubits) but the model's data register has {} qubits (dimension {})", path,
+        out.x.size(2), index::qubits_of_dimension(out.x.size(2)), config.data_qubits(), dim));
+  }
+  return out;
 }
 
 int64_t class_count(const std::vector<torch::Tensor>& labels) {

@@ -44,7 +44,7 @@ inline TablesPlan prepare(at::TensorList weights, at::TensorList biases) {
   TORCH_CHECK(first.dim() == 2 && first.size(0) == first.size(1) && first.size(0) >= 1, kOp,
               ": weights[0] must be a square matrix [n, n] with n >= 1, got ", first.sizes());
   const int64_t n = first.size(0);
-  TORCH_CHECK(n <= kMaxQubits, kOp, ": ", n, " qubits is more than the ", kMaxQubits, " supported");
+  TORCH_CHECK(n <= kMaxVectorQubits, kOp, ": ", n, " qubits is more than the ", kMaxVectorQubits, " supported");
   for (size_t r = 0; r < weights.size(); ++r) {
     const auto& w = weights[r];
     const auto& b = biases[r];
@@ -78,9 +78,9 @@ inline TablesPlan prepare_backward(const at::Tensor& grad) {
   check::kernel_device(grad, op, "grad");
   TORCH_CHECK(grad.scalar_type() == at::kDouble || grad.scalar_type() == at::kFloat, op,
               ": grad must be float32 or float64, got ", grad.scalar_type());
-  const bool shaped = grad.dim() == 3 && grad.size(0) >= 1 && grad.size(0) <= kMaxQubits && grad.size(1) >= 1 &&
+  const bool shaped = grad.dim() == 3 && grad.size(0) >= 1 && grad.size(0) <= kMaxVectorQubits && grad.size(1) >= 1 &&
                       grad.size(2) == (int64_t{1} << (grad.size(0) - 1));
-  TORCH_CHECK(shaped, op, ": grad must have the tables' shape [n, R, 2^(n-1)] (1 <= n <= ", kMaxQubits,
+  TORCH_CHECK(shaped, op, ": grad must have the tables' shape [n, R, 2^(n-1)] (1 <= n <= ", kMaxVectorQubits,
               "), got ", grad.sizes());
   return {grad.size(1), grad.size(0), grad.size(2)};
 }

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "torch_ext/check.h"
+#include "torch_ext/limits.h"
 #include "torch_ext/qubit_index.h"
 
 namespace hqrn::vstep {
@@ -36,6 +37,8 @@ struct VectorPlan {
 inline VectorPlan prepare(const at::Tensor& psi, const at::Tensor& theta, const at::Tensor& phi, int64_t target) {
   const int64_t n = check::vector_batch(psi, kOp);
   TORCH_CHECK(n >= 1, kOp, ": psi must describe at least one qubit (2^n >= 2 amplitudes), got ", psi.size(2));
+  TORCH_CHECK(n <= kMaxVectorQubits, kOp, ": psi has ", n, " qubits, more than the ", kMaxVectorQubits,
+              " supported (2^", kMaxVectorQubits, " amplitudes per component)");
   check::qubit(target, n, kOp, "target");
   const auto real_type = c10::toRealValueType(psi.scalar_type());
   check::angle_table(theta, psi.size(0), n, real_type, kOp, "theta", /*grouped=*/true);
