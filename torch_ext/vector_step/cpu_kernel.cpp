@@ -23,16 +23,19 @@ using vstep::VectorPlan;
 
 // The rotation of every entry (g, c) of the plan's table rows: its
 // coefficients computed once per entry rather than once per pair.
+// There are as many entries as pairs in one component (2^(n-1) per group),
+// so with few states their four transcendentals each weigh as much as the
+// rotation itself: they are computed on every thread too.
 template <typename real_t>
 std::vector<Rotation<real_t>> rotations(const VectorPlan& s, const real_t* theta, const real_t* phi) {
-  std::vector<Rotation<real_t>> out;
-  out.reserve(static_cast<size_t>(s.groups * s.half));
-  for (int64_t g = 0; g < s.groups; ++g) {
-    for (int64_t c = 0; c < s.half; ++c) {
-      out.emplace_back(theta[vstep::table_index(s.theta_shared, g, s.half, c)],
-                       phi[vstep::table_index(s.phi_shared, g, s.half, c)]);
+  std::vector<Rotation<real_t>> out(static_cast<size_t>(s.groups * s.half), Rotation<real_t>(0, 0));
+  at::parallel_for(0, s.groups * s.half, grain_for(64), [&](int64_t begin, int64_t end) {
+    for (int64_t e = begin; e < end; ++e) {
+      const int64_t g = e / s.half, c = e % s.half;
+      out[static_cast<size_t>(e)] = Rotation<real_t>(theta[vstep::table_index(s.theta_shared, g, s.half, c)],
+                                                     phi[vstep::table_index(s.phi_shared, g, s.half, c)]);
     }
-  }
+  });
   return out;
 }
 
