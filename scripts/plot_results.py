@@ -2,7 +2,8 @@
 """Plots of an `hqrn demo` folder: training curves and accuracy per task and model.
 
 Usage: plot_results.py DIR   (reads DIR/summary.json and DIR/*_history.csv,
-writes DIR/training_curves.png and DIR/accuracy.png)
+writes DIR/training_curves.png and DIR/accuracy.png; the phases experiment's
+own figures are drawn by plot_phases.py in DIR/phases)
 """
 import csv
 import glob
@@ -63,7 +64,14 @@ def plot_accuracy(folder):
         bars["hqrn"].append(entry["hqrn_accuracy"])
         bars["classical"].append(entry["classical_accuracy"])
         bars["tomography"].append(entry["tomography_accuracy"])
-    fig, ax = plt.subplots(figsize=(11, 5))
+    phases = summary.get("phases")
+    if phases:
+        # The tomography column is the MLP on all one- and two-body Pauli expectations there.
+        for set_name, label in (("plane", "plane (S ref.)"), ("twins", "dual twins")):
+            tasks.append("phases N={}\n{}".format(phases["spins"], label))
+            for model, key in (("hqrn", "hqrn"), ("classical", "classical"), ("tomography", "pauli_mlp")):
+                bars[model].append(phases[key][set_name + "_accuracy"])
+    fig, ax = plt.subplots(figsize=(13 if phases else 11, 5))
     width = 0.27
     for i, (model, values) in enumerate(bars.items()):
         xs = [t + (i - 1) * width for t in range(len(tasks))]

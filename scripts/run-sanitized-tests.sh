@@ -8,7 +8,8 @@ start=$(date +%s)
 "$root/scripts/install-deps.sh"
 build="${HQRN_SANITIZE_BUILD_DIR:-$root/build-sanitize}"
 cmake -S "$root" -B "$build" -DHQRN_SANITIZE=ON -DHQRN_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build "$build" -j"$(nproc)" --target hqrn_op_tests hqrn_data_tests hqrn_model_tests hqrn_cluster_ising_tests
+cmake --build "$build" -j"$(nproc)" --target hqrn_op_tests hqrn_data_tests hqrn_model_tests hqrn_cluster_ising_tests \
+  hqrn_phases_tests
 cd "$build"
 ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$(nproc)" -E "_python$"

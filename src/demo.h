@@ -1,7 +1,9 @@
 // The end-to-end demo (the README's main job): digits with the classical
 // analog translated into an HQRN, and the three entanglement tasks with the
-// HQRN, the classical analog and the full-tomography reference. Writes
-// summary.json, training histories, checkpoints and plots into one folder.
+// HQRN, the classical analog and the full-tomography reference, and the
+// phases experiment on a 12-spin cluster-Ising ring (src/phases_study.h, in
+// the folder's phases/). Writes summary.json, training histories,
+// checkpoints and plots into one folder.
 #pragma once
 
 #include <cstdint>

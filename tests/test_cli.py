@@ -168,7 +168,7 @@ class HelpTest(unittest.TestCase):
         None: ["--threads", "demo", "train", "translate", "eval", "gen-states", "gen-phases", "export-qasm", "study",
                "convert-checkpoint"],
         "demo": ["--out", "--quick", "--seed", "--no-plots"],
-        "train": ["--task", "--model", "--data", "--test-data", "--family", "--n-train", "--n-test", "--data-seed",
+        "train": ["--task", "--model", "--data", "--test-data", "--family", "--n-train", "--n-test", "--data-seed", "--spins",
                   "--init", "--freeze-classical", "--mode", "--out", "--resume", "--epochs", "--batch-size", "--lr", "--constant-lr",
                   "--seed", "--blocks", "--ancillas", "--data-qubits", "--branches", "--readout",
                   "--readout-qubits", "--hidden", "--hidden-layers", "--init-std", "--noise", "--quiet"],
@@ -180,6 +180,8 @@ class HelpTest(unittest.TestCase):
         "gen-phases": ["--spins", "--set", "--points", "--h2-points", "--min-gap", "--skip-degenerate", "--out"],
         "export-qasm": ["--model", "--out"],
         "study noise": ["--out", "--quick", "--seed", "--shot-seeds", "--no-plots"],
+        "study phases": ["--out", "--spins", "--shots", "--shot-seeds", "--line-points", "--plane-points",
+                         "--twin-pairs", "--epochs", "--quick", "--seed", "--no-plots"],
     }
 
     def test_help_of_tool_and_every_subcommand(self):
@@ -828,7 +830,19 @@ class DemoTest(unittest.TestCase):
                     self.assertIsInstance(e[key], (int, float))
                     self.assertFalse(isinstance(e[key], bool))
                     self.assertTrue(0 <= e[key] <= 1, "entanglement.{}.{} = {}".format(family, key, e[key]))
+        # The phases experiment on a small ring: the classical analog cannot tell dual twins apart.
+        p = s["phases"]
+        self.assertEqual(p["spins"], 6)
+        for model in ("hqrn", "classical", "pauli_mlp", "hqrn_string"):
+            for key in ("line_accuracy", "plane_accuracy", "twins_accuracy"):
+                with self.subTest(model=model, key=key):
+                    self.assertTrue(0 <= p[model][key] <= 1, "phases.{}.{} = {}".format(model, key, p[model][key]))
+        self.assertEqual(p["classical"]["twins_accuracy"], 0.5)
+        self.assertEqual(p["classical"]["twins_identical_pairs"], p["classical"]["twins_pairs"])
+        self.assertTrue(os.path.exists(os.path.join(out, "phases", "results.json")))
         self.assertFalse(any(n.endswith(".png") for n in os.listdir(out)), "--no-plots wrote plots")
+        self.assertFalse(any(n.endswith(".png") for n in os.listdir(os.path.join(out, "phases"))),
+                         "--no-plots wrote phase diagrams")
         # Every model the demo trains is saved as a safetensors checkpoint.
         names = ["digits_hqrn", "digits_classical", "digits_born_hqrn"] + [
             "entanglement_{}_{}".format(f, k) for f in ("random", "adversarial_dephased", "adversarial_marginal")
@@ -949,6 +963,61 @@ class NoiseTest(unittest.TestCase):
         self.assertFalse(any(n.endswith(".png") for n in os.listdir(out)), "--no-plots wrote plots")
 
 
+class PhasesStudyTest(unittest.TestCase):
+    def test_quick_phases_study(self):
+        out = path("phases", "study")
+        proc = run_ok(self, ["study", "phases", "--quick", "--no-plots", "--spins", "6", "--out", out])
+        with open(os.path.join(out, "phases_study.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(list(rows[0].keys()), ["spins", "model", "set", "shots", "accuracy", "accuracy_std", "seeds"],
+                         describe(proc))
+        for model in ("hqrn", "classical", "pauli_mlp", "hqrn_string"):
+            for set_name in ("line", "plane", "twins"):
+                self.assertTrue(any(r["model"] == model and r["set"] == set_name and r["shots"] == "exact"
+                                    for r in rows), (model, set_name))
+            self.assertTrue(any(r["model"] == model and r["shots"] == "64" for r in rows), model)
+        twins = [r for r in rows if r["model"] == "classical" and r["set"] == "twins" and r["shots"] == "exact"]
+        self.assertEqual(float(twins[0]["accuracy"]), 0.5)
+        with open(os.path.join(out, "N6_plane.csv")) as f:
+            points = list(csv.DictReader(f))
+        self.assertIn("p_spt_hqrn", points[0])
+        for r in points:
+            self.assertTrue(0 <= float(r["p_spt_hqrn"]) <= 1, r)
+        with open(os.path.join(out, "results.json")) as f:
+            results = json.load(f)
+        self.assertEqual(results["spins"], [6])
+        self.assertEqual(results["runs"]["6"]["models"]["hqrn"]["representation"], "vectors")
+        self.assertFalse(any(n.endswith(".png") for n in os.listdir(out)), "--no-plots wrote plots")
+        # Run again: cached data and finished models are reused.
+        again = run_ok(self, ["study", "phases", "--quick", "--no-plots", "--spins", "6", "--out", out])
+        self.assertIn("reusing", again.stdout)
+
+    def test_train_and_eval_on_state_vector_files(self):
+        line, twins = path("phases", "line6.safetensors"), path("phases", "twins6.safetensors")
+        run_ok(self, ["gen-phases", "--spins", "6", "--set", "line", "--points", "9", "--out", line])
+        run_ok(self, ["gen-phases", "--spins", "6", "--set", "twins", "--points", "3", "--out", twins])
+        ckpt = path("phases", "hqrn6.safetensors")
+        run_ok(self, ["train", "--task", "phases", "--model", "hqrn", "--data", line, "--test-data", twins,
+                      "--epochs", "2", "--batch-size", "4", "--quiet", "--out", ckpt])
+        js = path("phases", "eval6.json")
+        run_ok(self, ["eval", "--model", ckpt, "--data", twins, "--json", js])
+        with open(js) as f:
+            result = json.load(f)
+        self.assertEqual(result["task"], "phases")
+        self.assertEqual(result["n"], 6)
+        self.assertEqual(result["execution"], "vectors")
+        self.assertIn("spt_recall", result)
+
+    def test_bad_ring_sizes_are_refused(self):
+        for spins in ("3", "21", "x"):
+            with self.subTest(spins=spins):
+                proc = subprocess.run([HQRN, "study", "phases", "--quick", "--spins", spins, "--out",
+                                       path("phases", "bad")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      universal_newlines=True, timeout=60)
+                self.assertEqual(proc.returncode, 2, describe(proc))
+                self.assertIn("--spins", proc.stderr)
+
+
 # ----------------------------------------------------------------------------
 
 
@@ -967,7 +1036,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="hqrn_cli_test_") as tmp:
         WORK = tmp
         return support.run_suite((HelpTest, GenStatesTest, DigitsPipelineTest, EntanglementTest, BadInputTest,
-                                  ResumeTest, DeterminismTest, DemoTest, NoiseTest), start)
+                                  ResumeTest, DeterminismTest, DemoTest, NoiseTest, PhasesStudyTest), start)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,9 @@
 #include "src/commands.h"
 #include "src/demo.h"
 #include "src/distributed/launch.h"
+#include "src/experiments/phases.h"
 #include "src/noise_study.h"
+#include "src/phases_study.h"
 #include "src/threads.h"
 
 namespace {
@@ -82,6 +84,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--n-train", train.data.n_train, "Generated training states")->capture_default_str()->check(kAtLeastTwo);
   train_cmd->add_option("--n-test", train.data.n_test, "Generated test states")->capture_default_str()->check(kAtLeastTwo);
   train_cmd->add_option("--data-seed", train.data.seed, "Seed of the generated states")->capture_default_str()->check(kNonNegative);
+  train_cmd->add_option("--spins", train.data.spins, "phases: ring size N of the generated ground states")
+      ->capture_default_str()
+      ->check(CLI::Range(hqrn::kPhasesMinSpins, hqrn::data::kMaxClusterIsingSpins));
   train_cmd->add_option("--init", train.init, "Start from a checkpoint (a classical one translates into an HQRN)");
   train_cmd->add_flag("--freeze-classical", train.freeze_classical, "Train only the quantum-only weights V, a");
   train_cmd->add_option("--mode", mode, "HQRN simulation: quantum | classical")->capture_default_str();
@@ -187,6 +192,36 @@ int main(int argc, char** argv) {
   bool study_no_plots = false;
   noise_study_cmd->add_flag("--no-plots", study_no_plots, "Skip the PNG plot");
 
+  hqrn::PhasesStudyOptions phases_study;
+  auto* phases_study_cmd = study_cmd->add_subcommand(
+      "phases", "Cluster-Ising phases per ring size: HQRN, classical analog and few-body Pauli MLP trained on the line "
+                "h2 = 0, scored on the (h1, h2) plane against the string order and on the dual twins, exactly and "
+                "under shots; writes results.json, phases_study.csv, per-point CSVs and phase-diagram plots");
+  phases_study_cmd->add_option("--out", phases_study.out, "Output folder (its data/ caches the generated states)")
+      ->capture_default_str();
+  phases_study_cmd->add_option("--spins", phases_study.spins, "Ring sizes, e.g. 8,10,12 (default 8,10,12; quick: 8)")
+      ->delimiter(',')
+      ->check(CLI::Range(hqrn::kPhasesMinSpins, hqrn::data::kMaxClusterIsingSpins));
+  phases_study_cmd->add_option("--shots", phases_study.shots,
+                               "Shot counts of the finite-shot evaluations (default 64,256,1024,4096)")
+      ->delimiter(',')
+      ->check(kAtLeastOne);
+  phases_study_cmd->add_option("--shot-seeds", phases_study.shot_seeds, "Independent shot samples per point")
+      ->capture_default_str()
+      ->check(kAtLeastOne);
+  phases_study_cmd->add_option("--line-points", phases_study.line_points, "h1 points of the training line (0: 33)")
+      ->check(kNonNegative);
+  phases_study_cmd->add_option("--plane-points", phases_study.plane_points,
+                               "h1 points of the plane, 2 k - 1 values of h2 (0: 17)")
+      ->check(kNonNegative);
+  phases_study_cmd->add_option("--twin-pairs", phases_study.twin_pairs, "Dual pairs (0: 16)")->check(kNonNegative);
+  phases_study_cmd->add_option("--epochs", phases_study.epochs, "Training epochs of every model (0: the default)")
+      ->check(kNonNegative);
+  phases_study_cmd->add_flag("--quick", phases_study.quick, "Tiny settings (seconds), for smoke tests");
+  phases_study_cmd->add_option("--seed", phases_study.seed, "Seed")->capture_default_str()->check(kNonNegative);
+  bool phases_no_plots = false;
+  phases_study_cmd->add_flag("--no-plots", phases_no_plots, "Skip the PNG plots");
+
   std::string qasm_model, qasm_prefix;
   auto* qasm_cmd = app.add_subcommand("export-qasm", "Write an HQRN as OpenQASM 3 (one program per branch)");
   qasm_cmd->add_option("--model", qasm_model, "Checkpoint")->required();
@@ -213,6 +248,7 @@ int main(int argc, char** argv) {
     }
     hqrn::set_thread_count(threads);
     demo.execution = train.execution = eval.execution = study.execution = hqrn::parse_execution(execution);
+    phases_study.execution = demo.execution;
     if (*demo_cmd) {
       demo.plots = !no_plots;
       return hqrn::run_demo(demo);
@@ -220,6 +256,10 @@ int main(int argc, char** argv) {
     if (*noise_study_cmd) {
       study.plots = !study_no_plots;
       return hqrn::run_noise_study(study);
+    }
+    if (*phases_study_cmd) {
+      phases_study.plots = !phases_no_plots;
+      return hqrn::run_phases_study(phases_study);
     }
     if (*train_cmd) {
       train.mode = hqrn::parse_mode(mode);

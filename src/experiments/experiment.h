@@ -28,6 +28,7 @@ std::string default_digits_path();
 struct DataRequest {
   std::string data, test_data;  // files; empty: the experiment's own data
   std::string family = "random";  // generated entanglement states
+  int spins = 8;                   // generated phases states: the ring's size
   int64_t n_train = 20000, n_test = 4000;
   uint64_t seed = 1;
   data::StateCheck check;

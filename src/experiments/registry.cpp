@@ -11,9 +11,12 @@ namespace hqrn {
 // One function per experiment file.
 Experiment digits_experiment();
 Experiment entanglement_experiment();
+Experiment phases_experiment();
 
 const std::vector<Experiment>& experiments() {
-  static const std::vector<Experiment> list{digits_experiment(), entanglement_experiment()};
+  // phases before entanglement: experiment_for takes the first that serves a
+  // config, and phases serves the state networks of 4 or more data qubits.
+  static const std::vector<Experiment> list{digits_experiment(), phases_experiment(), entanglement_experiment()};
   return list;
 }
 
