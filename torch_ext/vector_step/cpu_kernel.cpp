@@ -39,16 +39,23 @@ std::vector<Rotation<real_t>> rotations(const VectorPlan& s, const real_t* theta
   return out;
 }
 
+// One vector at a time within each chunk: the vector's table row is found
+// once per vector, not with two divisions per pair.
 template <typename real_t>
 void forward_kernel(const VectorPlan& s, const std::vector<Rotation<real_t>>& rot, const c10::complex<real_t>* psi,
                     c10::complex<real_t>* out) {
   at::parallel_for(0, s.vectors * s.half, grain_for(4), [&](int64_t begin, int64_t end) {
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t v = task / s.half, c = task % s.half;
-      const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
-      const Mat2<real_t> m = rot[v / s.group_vectors * s.half + c].matrix();
+    int64_t v = begin / s.half, c = begin % s.half;
+    for (int64_t task = begin; task < end; ++v, c = 0) {
+      const Rotation<real_t>* r = rot.data() + v / s.group_vectors * s.half;
       const c10::complex<real_t>* in = psi + v * s.d;
-      vstep::rotate_pair(m, in[x0], in[x1], &out[v * s.d + x0], &out[v * s.d + x1]);
+      c10::complex<real_t>* o = out + v * s.d;
+      const int64_t stop = std::min(s.half, c + (end - task));
+      task += stop - c;
+      for (; c < stop; ++c) {
+        const int64_t x0 = index::insert_zero_bit(c, s.mask), x1 = x0 | s.mask;
+        vstep::rotate_pair(r[c].matrix(), in[x0], in[x1], &o[x0], &o[x1]);
+      }
     }
   });
 }
