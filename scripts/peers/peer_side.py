@@ -8,6 +8,14 @@ when they agree.
 Started with Debian's Python it makes (or reuses) the virtual environment with
 the pinned wheels below and runs itself again in it (--in-venv); the peers
 need neither torch nor the HQRN package. Writes DIR/work/peer-records.json.
+
+With --pure (run-peer-benchmarks.sh --pure) the peers are state-vector
+simulators with mid-circuit measurement (PURE_PEERS: PennyLane default.qubit
+and lightning.qubit, each with its deferred and its tree-traversal
+measurements, and Qiskit Aer's statevector method with the outcomes averaged
+exactly), run on the pure inputs hqrn_side.py --pure wrote, forward only,
+each case in its own process (cases.py) with --time-limit seconds and
+--memory-limit-gib; writes DIR/work/pure-peer-records.json.
 """
 
 import argparse
@@ -19,6 +27,7 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests"))
 
+import cases  # noqa: E402
 import python_test_support as support  # noqa: E402
 import test_qasm_qiskit  # noqa: E402  (its pins, and AerProgram: the exact Aer run of these programs)
 import timing  # noqa: E402
@@ -290,17 +299,246 @@ def in_venv_main(args):
         json.dump({"meta": meta, "records": records}, f, indent=1)
 
 
+# ----------------------------------------------------------------------------
+# --pure: state-vector peers on pure inputs. Each has forward(states) -> readout
+# distributions [B, 2^r] from states [B, 2^n] (HQRN's qubit order: qubit 0 the
+# most significant bit; the readout is the last r qubits, the first of them the
+# most significant bit of the outcome).
+
+
+class PennyLaneVectors:
+    """PennyLane's state-vector devices with qml.measure (outcome unused) after
+    each target's gates and qml.probs of the readout wires, analytic
+    (shots=None), StatePrep of the batch of inputs (parameter broadcasting).
+    mcm_method "deferred" (PennyLane's default without shots) replaces each
+    measurement by a CNOT onto a fresh wire: n measurements on n qubits
+    simulate 2n wires, 4^n amplitudes. "tree-traversal" (the device's own
+    method, mcm_method="device") follows the 2^k branches of the outcomes
+    depth first on n wires and sums them with their Born weights."""
+
+    def __init__(self, program, readout_qubits, device, mcm_method):
+        import pennylane as qml
+        n = program.qubits
+        self.n = n
+        gate_of = {"ry": qml.RY, "rz": qml.RZ, "cry": qml.CRY, "crz": qml.CRZ}
+        readout = list(range(n - readout_qubits, n))
+        measurements = sum(1 for g in program.gates if isinstance(g, tuple))
+        wires = n + measurements if mcm_method == "deferred" else n
+
+        @qml.qnode(qml.device(device, wires=wires), mcm_method=mcm_method)
+        def circuit(states):
+            qml.StatePrep(states, wires=range(n))
+            for gate in program.gates:
+                if isinstance(gate, tuple):
+                    qml.measure(gate[1])
+                else:
+                    gate_of[gate.kind](gate.angle, wires=gate.target if gate.control is None
+                                       else [gate.control, gate.target])
+            return qml.probs(wires=readout)
+
+        self.circuit = circuit
+
+    def forward(self, states):
+        import numpy as np
+        return np.asarray(self.circuit(states)).reshape(len(states), -1)
+
+
+class AerStatevector:
+    """AerSimulator(method="statevector") on the program parsed by qiskit.qasm3,
+    the outcomes of its mid-circuit measurements averaged exactly: Aer samples
+    a measurement (one outcome per shot), so the program is cut after each
+    measure and every branch of outcomes is followed. Each piece runs on every
+    current branch (set_statevector) and saves the state before the
+    measurement, the measured qubit's Born probabilities p_m and the state
+    after Aer's own measurement (save_statevector(conditional=True), one shot);
+    the branch splits into its two outcomes with weights w p_m, the drawn one
+    Aer's state (required to equal P_m psi / sqrt(p_m) to 1e-12), the other
+    P_m psi / sqrt(p_m) of the saved state. After the last piece the readout
+    probabilities of the branches (save_probabilities) are summed with their
+    weights. k measurements make 2^k branches of 2^n amplitudes: the cost of a
+    density matrix. All inputs' branches of one piece go to Aer in run()s of
+    up to CHUNK circuits, max_parallel_experiments=0 and max_parallel_threads
+    the thread count."""
+
+    CHUNK = 1024
+
+    def __init__(self, program_text, readout_qubits, threads):
+        from qiskit import qasm3, transpile
+        from qiskit_aer import AerSimulator
+        self.simulator = AerSimulator(method="statevector", max_parallel_threads=threads,
+                                      max_parallel_experiments=0)
+        self.circuit = qasm3.loads(program_text)
+        self.n = self.circuit.num_qubits
+        # save_probabilities puts qubits[0] in the least significant bit.
+        self.readout = list(range(self.n - 1, self.n - 1 - readout_qubits, -1))
+        self.pieces = []  # (gates transpiled for Aer, measured qubit or None, the measure instruction)
+        gates = self.circuit.copy_empty_like()
+        for instruction in self.circuit.data:
+            if instruction.operation.name == "measure":
+                qubit = self.circuit.find_bit(instruction.qubits[0]).index
+                self.pieces.append((transpile(gates, self.simulator, optimization_level=0), qubit, instruction))
+                gates = self.circuit.copy_empty_like()
+            else:
+                gates.append(instruction)
+        self.pieces.append((transpile(gates, self.simulator, optimization_level=0), None, None))
+
+    def forward(self, states):
+        import numpy as np
+        from qiskit.quantum_info import Statevector
+        n = self.n
+        reverse = list(range(n - 1, -1, -1))  # HQRN's qubit 0 is the most significant bit, Qiskit's the least
+        branches = [(i, 1.0, psi.reshape([2] * n).transpose(reverse).reshape(-1)) for i, psi in enumerate(states)]
+        index = np.arange(2 ** n)
+        out = np.zeros((len(states), 2 ** len(self.readout)))
+        for step, (gates, qubit, measure) in enumerate(self.pieces):
+            clbit = None if measure is None else self.circuit.find_bit(measure.clbits[0]).index
+            bit = None if qubit is None else (index >> qubit) & 1
+            following = []
+            for start in range(0, len(branches), self.CHUNK):
+                chunk = branches[start:start + self.CHUNK]
+                circuits = []
+                for _, _, psi in chunk:
+                    qc = self.circuit.copy_empty_like()
+                    qc.set_statevector(Statevector(psi))
+                    qc.compose(gates, inplace=True)
+                    if qubit is None:
+                        qc.save_probabilities(self.readout, label="readout")
+                    else:
+                        qc.save_statevector(label="before")
+                        qc.save_probabilities([qubit], label="born")
+                        qc.append(measure)
+                        qc.save_statevector(label="after", conditional=True)
+                    circuits.append(qc)
+                result = self.simulator.run(circuits, shots=1, seed_simulator=step).result()
+                for k, (i, weight, _) in enumerate(chunk):
+                    data = result.data(k)
+                    if qubit is None:
+                        out[i] += weight * np.asarray(data["readout"])
+                        continue
+                    before, born = np.asarray(data["before"]), np.asarray(data["born"])
+                    after = {(int(key, 16) >> clbit) & 1: np.asarray(value) for key, value in data["after"].items()}
+                    for m in (0, 1):
+                        if born[m] == 0.0:
+                            continue
+                        projected = np.where(bit == m, before, 0.0) / np.sqrt(born[m])
+                        if m in after:
+                            err = np.abs(after[m] - projected).max()
+                            assert err < 1e-12, "Aer's state after outcome {} is not the projection ({})".format(m, err)
+                            projected = after[m]
+                        following.append((i, weight * born[m], projected))
+                del result, circuits
+            branches = following
+        return out
+
+
+# key -> (name, maker(program, text, readout qubits, threads)); the order they run in.
+PURE_PEERS = {
+    "pl-default-deferred": ("PennyLane default.qubit, deferred",
+                            lambda p, t, r, threads: PennyLaneVectors(p, r, "default.qubit", "deferred")),
+    "pl-default-tree": ("PennyLane default.qubit, tree-traversal",
+                        lambda p, t, r, threads: PennyLaneVectors(p, r, "default.qubit", "tree-traversal")),
+    "pl-lightning-deferred": ("PennyLane lightning.qubit, deferred",
+                              lambda p, t, r, threads: PennyLaneVectors(p, r, "lightning.qubit", "deferred")),
+    "pl-lightning-tree": ("PennyLane lightning.qubit, tree-traversal",
+                          lambda p, t, r, threads: PennyLaneVectors(p, r, "lightning.qubit", "tree-traversal")),
+    "aer-statevector": ("Qiskit Aer statevector, outcomes averaged exactly",
+                        lambda p, t, r, threads: AerStatevector(t, r, threads)),
+}
+PURE_GROWTH = 16  # 4^n: 2n wires (deferred), or 2^n branches of 2^n amplitudes
+PURE_VERSIONS_REPORTED = ("pennylane", "pennylane-lightning", "qiskit", "qiskit-aer", "numpy", "scipy")
+
+
+def pure_stem(work, n, batch):
+    return os.path.join(work, "pure_n{}_B{}".format(n, batch))
+
+
+def pure_case_main(args):
+    """The child: one (peer, n, batch), forward only (cases.serve)."""
+    import numpy as np
+    stem = pure_stem(args.work, args.n, args.batch)
+
+    def setup():
+        with open(os.path.join(args.work, "pure_n{}_branch0.qasm".format(args.n))) as f:
+            text = f.read()
+        program = Program(text)
+        assert program.qubits == args.n, (program.qubits, args.n)
+        with open(os.path.join(args.work, "pure-hqrn.json")) as f:
+            readout_qubits = json.load(f)["readout_qubits"]
+        peer = PURE_PEERS[args.peer][1](program, text, readout_qubits, args.threads)
+        return peer, np.load(stem + "_inputs.npy")
+
+    def forward(state):
+        peer, states = state
+        return peer.forward(states)
+
+    cases.serve(setup, forward, lambda p: np.save("{}_{}.npy".format(stem, args.peer), p))
+
+
+def pure_main(args):
+    import numpy as np
+    from importlib.metadata import version
+    stops = cases.Stops(args.time_limit, args.memory_limit_gib * 2 ** 30, PURE_GROWTH)
+    records = []
+    for n in args.qubits:
+        for batch in args.batches:
+            stem = pure_stem(args.work, n, batch)
+            reference = stem + "_readout.npy"
+            expected = np.load(reference) if os.path.exists(reference) else None
+            for key, (name, _) in PURE_PEERS.items():
+                record = {"system": name, "n": n, "batch": batch, "max_abs_difference": None}
+                why = stops.reason_to_skip(name, n, batch)
+                if why:
+                    stops.skipped(name, n, batch)
+                    records.append(dict(record, status="skipped", note=why))
+                    progress("{} n={} B={}: {}".format(name, n, batch, why))
+                    continue
+                result = cases.run([sys.executable, os.path.abspath(__file__), "--in-venv", "--case", "--peer", key,
+                                    "--work", args.work, "--n", str(n), "--batch", str(batch),
+                                    "--threads", str(args.threads)], args.time_limit, args.memory_limit_gib * 2 ** 30)
+                stops.done(name, n, batch, result)
+                record.update(result)
+                if result["check_seconds"] is not None and expected is not None:
+                    p = np.load("{}_{}.npy".format(stem, key))
+                    record["max_abs_difference"] = difference = float(np.abs(p - expected).max())
+                    if difference > TOLERANCE:
+                        record["note"] = "disagrees with HQRN beyond {:g}".format(TOLERANCE)
+                records.append(record)
+                progress("{} n={} B={}: {}".format(name, n, batch, cases.describe(record)))
+    meta = {"versions": {name: version(name) for name in PURE_VERSIONS_REPORTED}, "pins": PINS,
+            "tolerance": TOLERANCE, "time_limit_seconds": args.time_limit,
+            "memory_limit_gib": args.memory_limit_gib, "growth_per_two_qubits": PURE_GROWTH,
+            "skip_factor": cases.Stops.SKIP_FACTOR,
+            "peer_settings": {name: " ".join(cls.__doc__.split())
+                              for name, cls in (("PennyLane", PennyLaneVectors), ("Qiskit Aer", AerStatevector))}}
+    with open(os.path.join(args.work, "pure-peer-records.json"), "w") as f:
+        json.dump({"meta": meta, "records": records}, f, indent=1)
+
+
+# ----------------------------------------------------------------------------
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--in-venv", action="store_true")
     parser.add_argument("--venv")
     parser.add_argument("--work", required=True)
-    parser.add_argument("--qubits", type=int, nargs="+", required=True)
-    parser.add_argument("--batches", type=int, nargs="+", required=True)
+    parser.add_argument("--qubits", type=int, nargs="+")
+    parser.add_argument("--batches", type=int, nargs="+")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pure", action="store_true")
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--memory-limit-gib", type=float, default=8.0)
+    parser.add_argument("--case", action="store_true")  # --pure's child: one case
+    parser.add_argument("--peer", choices=list(PURE_PEERS))
+    parser.add_argument("--n", type=int)
+    parser.add_argument("--batch", type=int)
     args = parser.parse_args()
+    if args.in_venv and args.case:
+        return pure_case_main(args)
+    if not (args.qubits and args.batches):
+        parser.error("--qubits and --batches are required")
     if args.in_venv:
-        return in_venv_main(args)
+        return pure_main(args) if args.pure else in_venv_main(args)
     python = support.ensure_venv(os.path.abspath(args.venv), PINS, ("pennylane", "qiskit_aer", "qiskit.qasm3",
                                                                      "qutip"), "run-peer-benchmarks",
                                  pip_options=("--only-binary=:all:",))
