@@ -47,11 +47,14 @@ torch::Tensor bit_set(int64_t n, int64_t mask, const torch::Tensor& like) {
   return x.bitwise_and(mask).ne(0).to(like.scalar_type());
 }
 
-void require_vector_qubits(int64_t n, Representation representation) {
-  const int64_t limit = representation == Representation::vectors ? kMaxVectorQubits : kMaxQubits;
+// Density matrices (dense, aware) stop at kMaxQubits; vectors and
+// probability vectors hold 2^n numbers per component and go to kMaxVectorQubits.
+void require_qubit_limit(int64_t n, Representation representation) {
+  const bool matrices = representation == Representation::dense || representation == Representation::aware;
+  const int64_t limit = matrices ? kMaxQubits : kMaxVectorQubits;
   require(n <= limit, "RegisterState: ", n, " qubits exceed the ", to_string(representation),
           " representation's limit of ", limit,
-          representation == Representation::vectors ? "" : " (state-vector inputs go further in the vectors execution)");
+          matrices ? " (state-vector inputs go further in the vectors execution)" : "");
 }
 
 int64_t log2_exact(int64_t size, const char* what) {
@@ -126,9 +129,7 @@ RegisterState RegisterState::from_data_state(const torch::Tensor& rho_data, int6
   require(ancillas >= 0, "RegisterState: ancillas must be >= 0, got ", ancillas);
   const int64_t data_qubits = log2_exact(rho_data.size(1), "the data register");
   const int64_t n = data_qubits + ancillas;
-  require_vector_qubits(n, representation == Representation::dense || representation == Representation::aware
-                               ? representation
-                               : Representation::vectors);
+  require_qubit_limit(n, representation);
   switch (representation) {
     case Representation::dense:
       return RegisterState(representation, n, {}, hqrn::embed_ancillas(rho_data, ancillas));
@@ -160,7 +161,8 @@ RegisterState RegisterState::from_distribution(const torch::Tensor& p_data, int6
           p_data.defined() ? c10::toString(p_data.scalar_type()) : "undefined");
   require(ancillas >= 0, "RegisterState: ancillas must be >= 0, got ", ancillas);
   const int64_t n = log2_exact(p_data.size(1), "the probability vector") + ancillas;
-  require_vector_qubits(n, representation == Representation::dense ? representation : Representation::vectors);
+  // A distribution in the aware representation is its probability vector.
+  require_qubit_limit(n, representation == Representation::aware ? Representation::probabilities : representation);
   const auto p = with_ancillas(p_data, ancillas);
   if (representation == Representation::dense) {
     return RegisterState(representation, n, {}, torch::diag_embed(p).to(c10::toComplexType(p.scalar_type())));
@@ -176,13 +178,12 @@ RegisterState RegisterState::from_vectors(const torch::Tensor& vectors_data, int
           v.defined() ? v.sizes() : c10::IntArrayRef{}, " ", v.defined() ? c10::toString(v.scalar_type()) : "undefined");
   require(ancillas >= 0, "RegisterState: ancillas must be >= 0, got ", ancillas);
   const int64_t n = log2_exact(v.size(2), "the state vector") + ancillas;
-  require_vector_qubits(n, representation == Representation::probabilities ? Representation::vectors : representation);
+  require_qubit_limit(n, representation);
   if (representation == Representation::probabilities) {
     return from_distribution(component_weights(v), ancillas, representation);
   }
   if (representation != Representation::vectors) {
-    // sum_k |v_k><v_k| = V^T conj(V) per state, V the [r, d] components.
-    return from_data_state(torch::matmul(v.transpose(1, 2), v.conj()), ancillas, representation);
+    return from_data_state(density_of_components(v), ancillas, representation);
   }
   // W (x) |0..0>: the ancillas are the low bits, so each amplitude moves to
   // x 2^ancillas and the rest are zero.
@@ -191,6 +192,11 @@ RegisterState RegisterState::from_vectors(const torch::Tensor& vectors_data, int
                          : torch::constant_pad_nd(v.unsqueeze(-1), {0, aux - 1})
                                .reshape({v.size(0), v.size(1), v.size(2) * aux});
   return RegisterState(representation, n, {}, std::move(values));
+}
+
+torch::Tensor density_of_components(const torch::Tensor& vectors) {
+  // V^T conj(V) per state, V the [r, d] components.
+  return torch::matmul(vectors.transpose(1, 2), vectors.conj());
 }
 
 StateVectors to_state_vectors(const torch::Tensor& rho, double tolerance) {
@@ -343,7 +349,7 @@ torch::Tensor RegisterState::to_dense() const {
     for (const auto q : diagonal_) measured |= index::qubit_mask(qubits_, q);
     const auto x = torch::arange(d, torch::TensorOptions().dtype(torch::kLong).device(values_.device()));
     const auto coherent = x.unsqueeze(1).bitwise_xor(x.unsqueeze(0)).bitwise_and(measured).eq(0);
-    return torch::matmul(values_.transpose(1, 2), values_.conj()) * coherent.to(values_.scalar_type());
+    return density_of_components(values_) * coherent.to(values_.scalar_type());
   }
   const auto idx = basis_indices(qubits_, diagonal_);
   using torch::indexing::Slice;

@@ -40,6 +40,9 @@ inline constexpr double kEigenvalueTolerance = 1e-12;
 // differentiable in rho (an eigendecomposition's gradient is unstable at the
 // degenerate eigenvalues pure and low-rank states have): a rho that requires
 // grad is refused.
+// sum_k |v_k><v_k| per state of component vectors [B, r, d]: [B, d, d].
+torch::Tensor density_of_components(const torch::Tensor& vectors);
+
 struct StateVectors {
   torch::Tensor vectors, dropped_weight;
 };

@@ -18,6 +18,7 @@ from collections import namedtuple
 
 import torch
 
+from .register import density_of_components
 from .safetensors_format import MAX_HEADER_BYTES, read_file
 
 STATE_TOLERANCE = 1e-8  # absolute, as src/data/state_csv.h
@@ -205,7 +206,7 @@ def read_state_inputs(path):
         d = load_state_vectors(path)
         x = d.amplitudes
         if x.shape[1] == x.shape[2]:
-            x = torch.matmul(x.transpose(1, 2), x.conj())
+            x = density_of_components(x)
         return x, d.labels
     return read_state_csv(path)
 

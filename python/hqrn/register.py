@@ -137,6 +137,11 @@ def _complex_of(dtype):
     return torch.complex64 if dtype == torch.float32 else torch.complex128
 
 
+def density_of_components(vectors):
+    """sum_k |v_k><v_k| per state of component vectors [B, r, d]: V^T conj(V), [B, d, d]."""
+    return torch.matmul(vectors.transpose(1, 2), vectors.conj())
+
+
 def _per_sample(table, rows):
     """aware_step reads one table per group of consecutive samples ([G, h], G dividing the rows);
     qrb_step and markov_step take one per sample: each group's table repeated over its rows,
@@ -242,9 +247,7 @@ class RegisterState:
         if representation == "probabilities":
             return RegisterState.from_distribution(_component_weights(v), ancillas, representation)
         if representation != "vectors":
-            # sum_k |v_k><v_k| = V^T conj(V) per state, V the [r, d] components.
-            return RegisterState.from_data_state(torch.matmul(v.transpose(1, 2), v.conj()), ancillas,
-                                                 representation)
+            return RegisterState.from_data_state(density_of_components(v), ancillas, representation)
         # W (x) |0..0>: the ancillas are the low bits, so each amplitude moves to x 2^ancillas
         # and the rest are zero.
         aux = 1 << ancillas
@@ -371,7 +374,7 @@ class RegisterState:
             measured = sum(1 << (self.qubits - 1 - q) for q in self.diagonal)
             x = torch.arange(d, dtype=torch.long, device=self.values.device)
             coherent = (x.unsqueeze(1) ^ x.unsqueeze(0)).bitwise_and(measured).eq(0)
-            return torch.matmul(self.values.transpose(1, 2), self.values.conj()) * coherent.to(self.values.dtype)
+            return density_of_components(self.values) * coherent.to(self.values.dtype)
         idx = _basis_indices(self.qubits, self.diagonal, self.values.device)
         rho = self.values.new_zeros(self.values.shape[0], d, d)
         rho[:, idx.unsqueeze(2), idx.unsqueeze(1)] = self.values

@@ -80,6 +80,8 @@ double balanced_accuracy(const torch::Tensor& probabilities, const torch::Tensor
 // the network would otherwise read as density matrices); the number of
 // qubits must be the model's data register's.
 LabelledInputs read_state_inputs(const std::string& path, const NetworkConfig& config, const data::StateCheck& check);
+// The same for any number of qubits (no model to match).
+LabelledInputs read_state_file(const std::string& path, const data::StateCheck& check);
 // Largest label + 1, at least 2, over the given label tensors (undefined ones skipped).
 int64_t class_count(const std::vector<torch::Tensor>& labels);
 

@@ -17,31 +17,17 @@ namespace hqrn {
 
 namespace {
 
-// A state file's labelled inputs, whatever its number of qubits: component
-// vectors [N, r, d] (their density matrices when r = d, as read_state_inputs
-// gives them) or density matrices from a state CSV.
-LabelledInputs read_any_states(const std::string& path, const data::StateCheck& check) {
-  if (data::is_state_vectors_file(path)) {
-    const auto file = data::load_state_vectors(path);
-    LabelledInputs out{file.amplitudes, file.labels};
-    if (out.x.size(1) == out.x.size(2)) out.x = torch::matmul(out.x.transpose(1, 2), out.x.conj());
-    return out;
-  }
-  const auto s = data::load_state_csv(path, check);
-  return {s.states, s.labels};
-}
-
 int64_t qubits_of(const torch::Tensor& x) { return index::qubits_of_dimension(x.size(-1)); }
 
 TaskData file_data(const DataRequest& request) {
-  const auto train = read_any_states(request.data, request.check);
+  const auto train = read_state_file(request.data, request.check);
   TaskData out{train.x, train.y, {}, {}, 2};
   if (qubits_of(train.x) < kPhasesMinSpins) {
     throw std::runtime_error(fmt::format("{}: states of {} qubits; the phases experiment needs at least {}",
                                          request.data, qubits_of(train.x), kPhasesMinSpins));
   }
   if (!request.test_data.empty()) {
-    const auto test = read_any_states(request.test_data, request.check);
+    const auto test = read_state_file(request.test_data, request.check);
     if (qubits_of(test.x) != qubits_of(train.x)) {
       throw std::runtime_error(fmt::format("{}: states of {} qubits but the training states have {}",
                                            request.test_data, qubits_of(test.x), qubits_of(train.x)));

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "models/errors.h"
+#include "models/register_state.h"
 #include "src/data/state_vectors_file.h"
 #include "torch_ext/qubit_index.h"
 
@@ -58,16 +59,19 @@ double balanced_accuracy(const torch::Tensor& probabilities, const torch::Tensor
   return present > 0 ? sum / static_cast<double>(present) : 0.0;
 }
 
-LabelledInputs read_state_inputs(const std::string& path, const NetworkConfig& config, const data::StateCheck& check) {
-  LabelledInputs out;
+LabelledInputs read_state_file(const std::string& path, const data::StateCheck& check) {
   if (data::is_state_vectors_file(path)) {
     const auto file = data::load_state_vectors(path);
-    out = {file.amplitudes, file.labels};
-    if (out.x.size(1) == out.x.size(2)) out.x = torch::matmul(out.x.transpose(1, 2), out.x.conj());
-  } else {
-    const auto s = data::load_state_csv(path, check);
-    out = {s.states, s.labels};
+    LabelledInputs out{file.amplitudes, file.labels};
+    if (out.x.size(1) == out.x.size(2)) out.x = density_of_components(out.x);
+    return out;
   }
+  const auto s = data::load_state_csv(path, check);
+  return {s.states, s.labels};
+}
+
+LabelledInputs read_state_inputs(const std::string& path, const NetworkConfig& config, const data::StateCheck& check) {
+  const auto out = read_state_file(path, check);
   const int64_t dim = int64_t{1} << config.data_qubits();
   if (out.x.size(2) != dim) {
     throw std::runtime_error(fmt::format(
