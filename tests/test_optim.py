@@ -176,6 +176,31 @@ def test_what_the_fused_step_leaves_to_torch():
     assert (c - c2).abs().max().item() < TOL and (w - w2).abs().max().item() < TOL
 
 
+def test_zero_grad_as_torch():
+    """set_to_none=True clears every gradient (torch's loop, without its reads); set_to_none=False zeroes
+    them in place, detached (torch's own zero_grad): the same grads as torch.optim.Adam's, every group."""
+    import hqrn
+    x, y = random_states(6)
+    for set_to_none in (True, False):
+        pairs = []
+        for make in (hqrn.optim.Adam, torch.optim.Adam):
+            model = small_network(hqrn)
+            params = list(model.parameters())
+            optimizer = make([{"params": params[:4]}, {"params": params[4:], "lr": 0.02}], lr=0.01)
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            kept = [p.grad for p in params]
+            optimizer.zero_grad(set_to_none=set_to_none)
+            pairs.append((params, kept))
+        (ours, ours_kept), (theirs, theirs_kept) = pairs
+        assert sum(kept is not None for kept in ours_kept) > 4
+        for p, q, kept in zip(ours, theirs, ours_kept):
+            if set_to_none or kept is None:  # (an execution reads no parameter that it leaves without a gradient)
+                assert p.grad is None and q.grad is None
+            else:
+                assert p.grad is kept and torch.equal(p.grad, q.grad) and not p.grad.any()
+                assert not p.grad.requires_grad
+
+
 def adam_lists(count=3, dtype=torch.float64, seed=0):
     g = torch.Generator().manual_seed(seed)
     shapes = [(4, 3), (5,), (2, 2, 2)][:count]

@@ -107,6 +107,62 @@ def test_every_registered_op_has_a_fake_kernel_and_autograd():
         assert not missing, "no {} kernel: {}".format(key, missing)
 
 
+def differentiable_ops():
+    """The forward operators with autograd: those with a backward operator, and dephase (its own adjoint)."""
+    names = [n[len("hqrn::"):] for n in registered_ops()]
+    return sorted(n for n in names if "_{}_backward".format(n) in names or n == "dephase")
+
+
+def test_eager_operators_equal_the_traceable_ones():
+    """hqrn_eager::<op>, the C++ autograd kernels that the model layer calls in eager code, is
+    hqrn::<op> with the autograd registered from Python: one for every differentiable operator,
+    with its schema; the same outputs and input gradients, bit for bit, on every row in both
+    precisions; double backward refused. The model layer picks it only in eager code with
+    autograd: torch.ops.hqrn in inference mode, inside torch.func and under torch.compile."""
+    from hqrn._library import operators
+    expected = differentiable_ops()
+    eager = sorted(n[len("hqrn_eager::"):] for n in torch._C._dispatch_get_all_op_names()
+                   if n.startswith("hqrn_eager::"))
+    assert eager == expected, "hqrn_eager has {}, expected {}".format(eager, expected)
+    for name in expected:
+        ours = str(getattr(torch.ops.hqrn_eager, name).default._schema)
+        theirs = str(getattr(torch.ops.hqrn, name).default._schema)
+        assert ours == theirs.replace("hqrn::", "hqrn_eager::", 1), (ours, theirs)
+    failures = []
+    for real_dtype in (torch.float32, torch.float64):
+        for name, args in opcheck_cases(real_dtype, 11):
+            flat = [t for a in args for t in (a if isinstance(a, list) else [a])]
+            inputs = [t for t in flat if isinstance(t, torch.Tensor) and t.requires_grad]
+            results = []
+            for namespace in (torch.ops.hqrn, torch.ops.hqrn_eager):
+                out = getattr(namespace, name)(*args)
+                cotangent = torch.randn(out.shape, dtype=out.dtype, generator=torch.Generator().manual_seed(3))
+                results.append([out] + list(torch.autograd.grad(out, inputs, cotangent)))
+            if not all(torch.equal(a, b) for a, b in zip(*results)):
+                failures.append("{} {}".format(name, real_dtype))
+            if name == "dephase":
+                continue  # its backward is dephase itself, differentiable to any order
+            # Refused when the graph of the gradient is built, as in C++ programs (the Python glue
+            # refuses when the second derivative is taken: tests/test_ops.py accepts either).
+            out = getattr(torch.ops.hqrn_eager, name)(*args)
+            try:
+                torch.autograd.grad(out.abs().sum(), inputs[0], create_graph=True)
+                failures.append("{}: double backward was not refused".format(name))
+            except RuntimeError as e:
+                if "double backward is not supported" not in str(e):
+                    failures.append("{}: double backward refused with {}".format(name, e))
+    assert not failures, "hqrn_eager differs from hqrn:\n" + "\n".join(failures)
+
+    assert operators() is torch.ops.hqrn_eager
+    with torch.inference_mode():
+        assert operators() is torch.ops.hqrn
+    seen = []
+    torch.func.grad(lambda t: seen.append(operators()) or (t * t).sum())(torch.ones(2))
+    assert seen == [torch.ops.hqrn], seen
+    picks_traceable = torch.compile(lambda t: t + 1 if operators() is torch.ops.hqrn else t - 1, fullgraph=True)
+    assert picks_traceable(torch.zeros(1)).item() == 1
+
+
 def detached(x):
     if isinstance(x, list):
         return [detached(a) for a in x]

@@ -2,6 +2,7 @@
 // types, and the checks its backward and entries run.
 #pragma once
 
+#include <ATen/core/LegacyTypeDispatch.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/util/Exception.h>
@@ -25,6 +26,18 @@ inline void refuse_double_backward(const variable_list& grads, const char* op) {
               ": double backward is not supported (its backward is not differentiable; call backward "
               "without create_graph)");
 }
+
+// Entered first in every backward that calls a backward operator: refuses
+// double backward, then keeps that operator's call below the autograd keys.
+// Its Autograd kernel would only repeat the refusal, and on torch >= 2.4 that
+// kernel is the Python one (a trip through the interpreter per node).
+class BackwardScope {
+ public:
+  BackwardScope(const variable_list& grads, const char* op) { refuse_double_backward(grads, op); }
+
+ private:
+  at::AutoDispatchBelowADInplaceOrView below_autograd_;
+};
 
 // An undefined tensor would fail inside autograd with an anonymous message;
 // name it here (the kernels' preparation step checks everything else).

@@ -1,7 +1,10 @@
 """Finds and loads the operator library (libhqrn_ops.so) into torch.ops.hqrn,
 with autograd: registered from Python on torch >= 2.4 (hqrn._registrations,
 which torch.func and torch.compile can trace), else the C++ autograd kernels
-(libhqrn_ops_autograd.so, beside the operator library).
+(libhqrn_ops_autograd.so, beside the operator library). On torch >= 2.4 the
+same C++ autograd kernels are loaded too, as the operators torch.ops.hqrn_eager
+(libhqrn_ops_eager.so), which the model layer calls in eager code
+(`operators()`).
 
 Search order: the HQRN_OPS_LIBRARY environment variable, the package's own
 folder (where the build installs it), then build/lib of the source tree the
@@ -15,7 +18,29 @@ import torch
 
 LIBRARY_NAME = "libhqrn_ops.so"
 AUTOGRAD_LIBRARY_NAME = "libhqrn_ops_autograd.so"
+EAGER_LIBRARY_NAME = "libhqrn_ops_eager.so"
 _loaded_from = None
+# torch.ops.hqrn_eager once loaded (torch >= 2.4), else None.
+_eager_ops = None
+
+# Whether torch.compile (or torch.export) is tracing (torch < 2.3 has no torch.compiler.is_compiling).
+compiling = getattr(getattr(torch, "compiler", None), "is_compiling", lambda: False)
+# The torch.func transform level, None outside torch.func (torch 1.13's torch._C has it too).
+functorch_level = getattr(getattr(torch._C, "_functorch", None), "maybe_current_level", lambda: None)
+
+
+def operators():
+    """The operator namespace for a call from the model layer: torch.ops.hqrn_eager in eager code on
+    torch >= 2.4 (the C++ autograd kernels: one trip from the interpreter per operator, none per
+    backward node); torch.ops.hqrn while torch.compile traces or inside a torch.func transform,
+    which see through the autograd registered from Python and not through a C++ autograd
+    Function, in inference mode, which skips every autograd kernel, and on older torch, whose hqrn
+    operators carry the C++ autograd kernels themselves. Both run the same kernels and backward
+    operators: the numbers are the same bits."""
+    # compiling() first: torch.compile traces it as a constant and never reaches the C++ queries.
+    if _eager_ops is None or compiling() or torch.is_inference_mode_enabled() or functorch_level() is not None:
+        return torch.ops.hqrn
+    return _eager_ops
 
 
 def candidates():
@@ -70,15 +95,22 @@ def load_library():
             _loaded_from = path
             if python_autograd():
                 from . import _registrations  # noqa: F401  (registers on import)
+                global _eager_ops
+                torch.ops.load_library(_beside(path, EAGER_LIBRARY_NAME, "the C++ autograd kernels for eager calls"))
+                _eager_ops = torch.ops.hqrn_eager
             else:
-                autograd_path = os.path.join(os.path.dirname(path), AUTOGRAD_LIBRARY_NAME)
-                if not os.path.isfile(autograd_path):
-                    raise ImportError("hqrn: {} has no {} beside it (the C++ autograd kernels this torch {} "
-                                      "needs)".format(path, AUTOGRAD_LIBRARY_NAME, torch.__version__))
-                torch.ops.load_library(autograd_path)
+                torch.ops.load_library(_beside(path, AUTOGRAD_LIBRARY_NAME, "the C++ autograd kernels this torch {} "
+                                                                            "needs".format(torch.__version__)))
             return path
     raise ImportError("hqrn: cannot find the operator library {}; tried {}. Build the project "
                       "(scripts/build.sh) or set HQRN_OPS_LIBRARY".format(LIBRARY_NAME, ", ".join(tried)))
+
+
+def _beside(path, name, what):
+    found = os.path.join(os.path.dirname(path), name)
+    if not os.path.isfile(found):
+        raise ImportError("hqrn: {} has no {} beside it ({})".format(path, name, what))
+    return found
 
 
 def library_path():

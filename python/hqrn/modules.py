@@ -8,7 +8,8 @@ from torch import nn
 
 from .config import NetworkConfig
 from .noise import apply_readout_error, sample_shots, step_kraus
-from .register import RegisterState, _compiling, _complex_of
+from ._library import functorch_level as _functorch_level
+from .register import RegisterState, _compiling, _complex_of, _ops
 
 MODES = ("quantum", "classical")
 # "auto" (the default) is vectors for state-vector inputs to a noiseless network, aware otherwise.
@@ -20,9 +21,6 @@ TINY_PROBABILITY = 1e-30
 # overhead dominates a step (kSideBySideMaxEntries in models/network.cpp).
 SIDE_BY_SIDE_MAX_ENTRIES = 1 << 22
 
-
-# The functorch transform level, None outside torch.func (torch 1.13's torch._C has it too).
-_functorch_level = getattr(getattr(torch._C, "_functorch", None), "maybe_current_level", lambda: None)
 
 
 def _without_autograd(compute, *args):
@@ -89,12 +87,13 @@ class QuantumResidualBlock(nn.Module):
 
     @property
     def has_quantum_weights(self):
-        return self.V is not None
+        # The parameter dict directly: nn.Module.__getattr__ costs more than the rest of the check.
+        return self._parameters.get("V") is not None
 
     @staticmethod
     def _tables(weights, bias):
         # torch.ops.hqrn.angle_tables builds [n, R, h] for R weight sets; here R = 1.
-        return torch.ops.hqrn.angle_tables([weights], [bias]).squeeze(1)
+        return _ops().angle_tables([weights], [bias]).squeeze(1)
 
     def theta_tables(self):
         return self._tables(self.W, self.b)
@@ -121,24 +120,25 @@ class QuantumResidualBlock(nn.Module):
         if rows % branches:
             raise ValueError("QuantumResidualBlock: {} rows do not split into {} branches".format(rows, branches))
         quantum = first.has_quantum_weights
-        for block in blocks:
-            if block.qubits != first.qubits or block.targets != first.targets or block.has_quantum_weights != quantum:
-                raise ValueError("QuantumResidualBlock: blocks run side by side must have one shape and one "
-                                 "target order")
-        # theta's weights for every branch, then phi's: one operator call for all the tables.
-        weights = [block.W for block in blocks]
-        biases = [block.b for block in blocks]
+        if any(block.qubits != first.qubits or block.targets != first.targets or block.has_quantum_weights != quantum
+               for block in blocks):
+            raise ValueError("QuantumResidualBlock: blocks run side by side must have one shape and one "
+                             "target order")
         reads_phi = not state.is_distribution
-        phi_from_weights = reads_phi and quantum
-        if phi_from_weights:
-            weights += [block.V for block in blocks]
-            biases += [block.a for block in blocks]
-        # [n, T K, h] -> T tables [n, K, h] (T = 1 or 2): one table per branch, read for each of its rows.
-        by_kind = torch.ops.hqrn.angle_tables(weights, biases).split(branches, 1)
+        # theta's weights for every branch, then phi's: one operator call for all the tables. Read from
+        # the parameter dicts: nn.Module.__getattr__ per parameter costs as much as a step.
+        parameters = [block._parameters for block in blocks]
+        kinds = (("W", "b"), ("V", "a")) if reads_phi and quantum else (("W", "b"),)
+        weights = [p[weight] for weight, _ in kinds for p in parameters]
+        biases = [p[bias] for _, bias in kinds for p in parameters]
+        # [n, T K, h] -> T tables [n, K, h] (T = 1 or 2): one table per branch, read for each of its rows
+        # (a view and unbind: Tensor.split is a Python method, slower than the step it feeds).
+        tables = _ops().angle_tables(weights, biases)
+        by_kind = tables.view(tables.shape[0], -1, branches, tables.shape[2]).unbind(1)
         theta = by_kind[0]
         phi = None
         if reads_phi:
-            phi = by_kind[1] if phi_from_weights else torch.zeros_like(theta)
+            phi = by_kind[1] if quantum else torch.zeros_like(theta)
         return state.sweep(theta, phi, first.targets, step_channel)
 
 
@@ -253,44 +253,61 @@ class ResidualNetwork(nn.Module):
         # The first block's weights, when there is one: walking parameters() costs more than a step.
         blocks = self.branches[0].blocks
         if blocks:
-            return blocks[0].W.dtype
+            return blocks[0]._parameters["W"].dtype
         for p in self.parameters():
             return p.dtype
         return torch.float64
 
-    def _check_input(self, x):
+    def _input_kind(self, x):
+        """What the network input is, looked at once per forward: "features" (real [B, F]),
+        "density" (density matrices [B, d, d], complex), "distribution" (probability vectors [B, d],
+        real) or "vectors" (pure [B, d] or rank-r components [B, r, d], complex, r != d); anything
+        else is refused by name."""
         c = self.config
-        dd = 1 << c.data_qubits
         if not isinstance(x, torch.Tensor):
             raise TypeError("network input must be a torch.Tensor, got {}".format(type(x).__name__))
+        shape = x.shape
+        rank = len(shape)
+        is_complex = x.is_complex()
         if c.features > 0:
-            if x.dim() != 2 or x.shape[1] != c.features or x.is_complex():
+            if rank != 2 or shape[1] != c.features or is_complex:
                 raise ValueError("network input: expected real features [B, {}], got {} {}".format(
-                    c.features, list(x.shape), x.dtype))
+                    c.features, list(shape), x.dtype))
+            kind = "features"
         else:
-            state = x.dim() == 3 and x.shape[1] == dd and x.shape[2] == dd and x.is_complex()
-            distribution = x.dim() == 2 and x.shape[1] == dd and not x.is_complex()
-            if not (state or distribution or self.is_vector_input(x)):
+            dd = 1 << c.data_qubits
+            kind = None
+            if rank == 3 and shape[2] == dd and is_complex:
+                kind = "density" if shape[1] == dd else "vectors" if shape[1] >= 1 else None
+            elif rank == 2 and shape[1] == dd:
+                kind = "vectors" if is_complex else "distribution"
+            if kind is None:
                 raise ValueError("network input: expected {}-qubit density matrices [B, {d}, {d}] (complex), "
                                  "probability vectors [B, {d}] (real), pure state vectors [B, {d}] (complex) or "
                                  "rank-r component vectors [B, r, {d}] (complex, r != {d}), got {} {}".format(
-                                     c.data_qubits, list(x.shape), x.dtype, d=dd))
-        if x.shape[0] < 1:
+                                     c.data_qubits, list(shape), x.dtype, d=dd))
+        if shape[0] < 1:
             raise ValueError("network input: empty batch")
+        return kind
+
+    def _check_input(self, x):
+        self._input_kind(x)
 
     def initial_state(self, x, representation):
         """The full register's starting state: encoded features and probability vectors are
         diagonal states; a data state gets the ancillas in |0>."""
-        self._check_input(x)
+        return self._initial_state(x, self._input_kind(x), representation)
+
+    def _initial_state(self, x, kind, representation):
         real = self.real_dtype
         c = self.config
-        if c.features > 0:
+        if kind == "features":
             p_data = product_distribution(self.encoder(x.to(real) * c.feature_scale))
             return RegisterState.from_distribution(p_data, c.ancillas, representation)
-        if self.is_vector_input(x):
+        if kind == "vectors":
             components = x.unsqueeze(1) if x.dim() == 2 else x
             return RegisterState.from_vectors(components.to(_complex_of(real)), c.ancillas, representation)
-        if x.dim() == 3:
+        if kind == "density":
             return RegisterState.from_data_state(x.to(_complex_of(real)), c.ancillas, representation)
         return RegisterState.from_distribution(x.to(real), c.ancillas, representation)
 
@@ -324,7 +341,9 @@ class ResidualNetwork(nn.Module):
         """Z distributions of the readout register per branch, [B, K, 2^r], with the readout error."""
         mode = mode or self.default_mode
         outcomes = 1 << self.config.readout_width
-        start = self.initial_state(x, self.representation_for(x, mode, execution))
+        kind = self._input_kind(x)
+        representation = representation_of(mode, execution, kind == "vectors", len(self.config.noise.channels) > 0)
+        start = self._initial_state(x, kind, representation)
         # One Kraus set for all the channels of a step, built once per forward.
         channel = step_kraus(self.config.noise, start.complex_dtype)
         if channel is not None:

@@ -18,6 +18,8 @@ torch.optim.Adam's own step.
 import torch
 
 _hqrn = torch.ops.hqrn
+# torch.optim keeps zero_grad out of torch.compile's graphs; so does this one (torch < 2.1 has no compile).
+_outside_dynamo = getattr(torch, "_disable_dynamo", lambda f: f)
 
 
 def _step_dtype():
@@ -65,6 +67,18 @@ class Adam(torch.optim.Adam):
                 # in another layout): torch's step handles it, or raises its own error.
                 pass
         return super().step(closure)
+
+    @_outside_dynamo
+    def zero_grad(self, set_to_none=True):
+        """torch.optim.Optimizer.zero_grad; set_to_none=True (the default) without its profiler range
+        and its read of every gradient before clearing it (each read makes a Python object): at a few
+        dozen small tensors those cost several times the clearing."""
+        if not set_to_none:
+            return super().zero_grad(set_to_none=False)
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
+        return None
 
     def _lists_for(self, params, with_grad):
         """[params, exp_avgs, exp_avg_sqs, steps] of the parameters that have a gradient."""

@@ -19,6 +19,7 @@ from collections import namedtuple
 import torch
 import torch.nn.functional as F
 
+from ._library import compiling as _compiling, operators
 from .config import MAX_QUBITS, MAX_VECTOR_QUBITS
 
 REPRESENTATIONS = ("dense", "aware", "probabilities", "vectors")
@@ -29,8 +30,8 @@ EIGENVALUE_TOLERANCE = 1e-12
 StateVectors = namedtuple("StateVectors", ["vectors", "dropped_weight"])
 
 
-def _ops():
-    return torch.ops.hqrn
+# The operators of this call (hqrn._library.operators: the C++ autograd kernels in eager code on torch >= 2.4).
+_ops = operators
 
 
 def _qubits_of_dimension(size, what):
@@ -116,15 +117,13 @@ def _basis_indices(n, diagonal, device=None):
     return a.unsqueeze(1) | r.unsqueeze(0)
 
 
-# torch.compile traces the computation instead of reading a cache (torch < 2.3 has no is_compiling).
-_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", lambda: False)
 _DIAGONAL_ORDERS = {}
 
 
 def _diagonal_order(n, diagonal, device):
     """Where basis index k's entry sits among the aware blocks' diagonals, [2^n]: the argsort of
     _basis_indices, made once per layout and device (each forward reads it)."""
-    if _compiling():
+    if _compiling():  # torch.compile traces the computation instead of reading a cache
         return torch.argsort(_basis_indices(n, diagonal, device).flatten())
     key = (n, tuple(diagonal), device)
     order = _DIAGONAL_ORDERS.get(key)

@@ -1,10 +1,10 @@
 // Autograd kernel of angle_tables: one node for all R weight sets; its
 // backward hands each weight and bias its slice of the registered backward
 // op's result. Double backward is refused.
-#include <torch/library.h>
 
 #include "torch_ext/angle_tables/angle_tables.h"
 #include "torch_ext/autograd_function.h"
+#include "torch_ext/autograd_kernels.h"
 
 namespace hqrn {
 namespace {
@@ -16,7 +16,7 @@ class AngleTablesFunction : public torch::autograd::Function<AngleTablesFunction
     return hqrn::angle_tables(weights, biases);
   }
   static variable_list backward(AutogradContext*, variable_list grads) {
-    refuse_double_backward(grads, "angle_tables");
+    const BackwardScope scope(grads, "angle_tables");
     const auto [grad_w, grad_b] = backward::angle_tables(grads[0]);
     // Gradients in the order of the forward's inputs: every weight, then every bias.
     auto out = slices(grad_w);
@@ -31,8 +31,8 @@ at::Tensor angle_tables_autograd(at::TensorList weights, at::TensorList biases) 
 
 }  // namespace
 
-TORCH_LIBRARY_IMPL(hqrn, Autograd, m) {
-  m.impl("angle_tables", &angle_tables_autograd);
+void add_angle_tables_autograd(AutogradKernels& out) {
+  out.emplace_back("angle_tables", torch::CppFunction(&angle_tables_autograd));
 }
 
 }  // namespace hqrn

@@ -1,10 +1,10 @@
 // Autograd kernels of apply_kraus / aware_apply_kraus: the forward runs below
 // the autograd key, the backward calls the registered backward op. Their
 // backward is not itself differentiable, so double backward is refused.
-#include <torch/library.h>
 
 #include "torch_ext/apply_kraus/apply_kraus.h"
 #include "torch_ext/autograd_function.h"
+#include "torch_ext/autograd_kernels.h"
 
 namespace hqrn {
 namespace {
@@ -19,7 +19,7 @@ class ApplyKrausFunction : public torch::autograd::Function<ApplyKrausFunction> 
     return hqrn::apply_kraus(rho, kraus, targets);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "apply_kraus");
+    const BackwardScope scope(grads, "apply_kraus");
     const auto saved = ctx->get_saved_variables();
     const auto targets = ctx->saved_data["targets"].toIntVector();
     auto [g_rho, g_kraus] = backward::apply_kraus(grads[0], saved[0], saved[1], targets);
@@ -38,7 +38,7 @@ class AwareApplyKrausFunction : public torch::autograd::Function<AwareApplyKraus
     return hqrn::aware_apply_kraus(blocks, kraus, targets, diagonal);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "aware_apply_kraus");
+    const BackwardScope scope(grads, "aware_apply_kraus");
     const auto saved = ctx->get_saved_variables();
     const auto targets = ctx->saved_data["targets"].toIntVector();
     const auto diagonal = ctx->saved_data["diagonal"].toIntVector();
@@ -62,9 +62,9 @@ at::Tensor aware_apply_kraus_autograd(const at::Tensor& blocks, const at::Tensor
 
 }  // namespace
 
-TORCH_LIBRARY_IMPL(hqrn, Autograd, m) {
-  m.impl("apply_kraus", &apply_kraus_autograd);
-  m.impl("aware_apply_kraus", &aware_apply_kraus_autograd);
+void add_apply_kraus_autograd(AutogradKernels& out) {
+  out.emplace_back("apply_kraus", torch::CppFunction(&apply_kraus_autograd));
+  out.emplace_back("aware_apply_kraus", torch::CppFunction(&aware_apply_kraus_autograd));
 }
 
 }  // namespace hqrn

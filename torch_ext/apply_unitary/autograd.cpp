@@ -1,10 +1,10 @@
 // Autograd kernel of apply_unitary: the forward runs below the autograd key,
 // the backward calls the registered backward op. That backward is not itself
 // differentiable, so double backward is refused.
-#include <torch/library.h>
 
 #include "torch_ext/apply_unitary/apply_unitary.h"
 #include "torch_ext/autograd_function.h"
+#include "torch_ext/autograd_kernels.h"
 
 namespace hqrn {
 namespace {
@@ -19,7 +19,7 @@ class ApplyUnitaryFunction : public torch::autograd::Function<ApplyUnitaryFuncti
     return hqrn::apply_unitary(rho, u, targets);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "apply_unitary");
+    const BackwardScope scope(grads, "apply_unitary");
     const auto saved = ctx->get_saved_variables();
     const auto targets = ctx->saved_data["targets"].toIntVector();
     auto [g_rho, g_u] = backward::apply_unitary(grads[0], saved[0], saved[1], targets);
@@ -33,8 +33,8 @@ at::Tensor apply_unitary_autograd(const at::Tensor& rho, const at::Tensor& u, at
 
 }  // namespace
 
-TORCH_LIBRARY_IMPL(hqrn, Autograd, m) {
-  m.impl("apply_unitary", &apply_unitary_autograd);
+void add_apply_unitary_autograd(AutogradKernels& out) {
+  out.emplace_back("apply_unitary", torch::CppFunction(&apply_unitary_autograd));
 }
 
 }  // namespace hqrn

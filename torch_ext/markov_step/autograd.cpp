@@ -1,9 +1,8 @@
 // Autograd kernel of markov_step: the forward runs below the autograd key, the
 // backward calls the registered backward op. That backward is not itself
 // differentiable, so double backward is refused.
-#include <torch/library.h>
-
 #include "torch_ext/autograd_function.h"
+#include "torch_ext/autograd_kernels.h"
 #include "torch_ext/markov_step/markov_step.h"
 
 namespace hqrn {
@@ -18,7 +17,7 @@ class MarkovStepFunction : public torch::autograd::Function<MarkovStepFunction> 
     return hqrn::markov_step(p, theta, target);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "markov_step");
+    const BackwardScope scope(grads, "markov_step");
     const auto saved = ctx->get_saved_variables();
     auto [g_p, g_theta] =
         backward::markov_step(grads[0], saved[0], saved[1], ctx->saved_data["target"].toInt());
@@ -32,8 +31,8 @@ at::Tensor markov_step_autograd(const at::Tensor& p, const at::Tensor& theta, in
 
 }  // namespace
 
-TORCH_LIBRARY_IMPL(hqrn, Autograd, m) {
-  m.impl("markov_step", &markov_step_autograd);
+void add_markov_step_autograd(AutogradKernels& out) {
+  out.emplace_back("markov_step", torch::CppFunction(&markov_step_autograd));
 }
 
 }  // namespace hqrn

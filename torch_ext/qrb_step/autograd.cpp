@@ -1,9 +1,8 @@
 // Autograd kernels of qrb_step, qrb_sweep and aware_step: the forward runs
 // below the autograd key, the backward calls the registered backward op. Their
 // backward is not itself differentiable, so double backward is refused.
-#include <torch/library.h>
-
 #include "torch_ext/autograd_function.h"
+#include "torch_ext/autograd_kernels.h"
 #include "torch_ext/qrb_step/qrb_step.h"
 
 namespace hqrn {
@@ -20,7 +19,7 @@ class QrbStepFunction : public torch::autograd::Function<QrbStepFunction> {
     return hqrn::qrb_step(rho, theta, phi, target, dephase);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "qrb_step");
+    const BackwardScope scope(grads, "qrb_step");
     const auto saved = ctx->get_saved_variables();
     auto [g_rho, g_theta, g_phi] =
         backward::qrb_step(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["target"].toInt(),
@@ -41,7 +40,7 @@ class QrbSweepFunction : public torch::autograd::Function<QrbSweepFunction> {
     return hqrn::qrb_sweep(rho, theta, phi, targets);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "qrb_sweep");
+    const BackwardScope scope(grads, "qrb_sweep");
     const auto saved = ctx->get_saved_variables();
     const auto targets = ctx->saved_data["targets"].toIntVector();
     auto [g_rho, g_theta, g_phi] = backward::qrb_sweep(grads[0], saved[0], saved[1], saved[2], targets);
@@ -60,7 +59,7 @@ class AwareStepFunction : public torch::autograd::Function<AwareStepFunction> {
     return hqrn::aware_step(blocks, theta, phi, target, diagonal);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "aware_step");
+    const BackwardScope scope(grads, "aware_step");
     const auto saved = ctx->get_saved_variables();
     const auto diagonal = ctx->saved_data["diagonal"].toIntVector();
     auto [g_blocks, g_theta, g_phi] = backward::aware_step(grads[0], saved[0], saved[1], saved[2],
@@ -84,10 +83,10 @@ at::Tensor aware_step_autograd(const at::Tensor& blocks, const at::Tensor& theta
 
 }  // namespace
 
-TORCH_LIBRARY_IMPL(hqrn, Autograd, m) {
-  m.impl("qrb_step", &qrb_step_autograd);
-  m.impl("qrb_sweep", &qrb_sweep_autograd);
-  m.impl("aware_step", &aware_step_autograd);
+void add_qrb_step_autograd(AutogradKernels& out) {
+  out.emplace_back("qrb_step", torch::CppFunction(&qrb_step_autograd));
+  out.emplace_back("qrb_sweep", torch::CppFunction(&qrb_sweep_autograd));
+  out.emplace_back("aware_step", torch::CppFunction(&aware_step_autograd));
 }
 
 }  // namespace hqrn

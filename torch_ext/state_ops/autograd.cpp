@@ -3,9 +3,8 @@
 // so its backward is dephase itself, through the dispatcher, differentiable to
 // any order. The others call their registered backward op, which is not
 // itself differentiable, so they refuse double backward.
-#include <torch/library.h>
-
 #include "torch_ext/autograd_function.h"
+#include "torch_ext/autograd_kernels.h"
 #include "torch_ext/qubit_index.h"
 #include "torch_ext/state_ops/state_ops.h"
 
@@ -32,7 +31,7 @@ class EmbedAncillasFunction : public torch::autograd::Function<EmbedAncillasFunc
     return hqrn::embed_ancillas(rho, n_aux);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "embed_ancillas");
+    const BackwardScope scope(grads, "embed_ancillas");
     return {backward::embed_ancillas(grads[0], ctx->saved_data["n_aux"].toInt()), Variable()};
   }
 };
@@ -48,7 +47,7 @@ class PartialTraceFunction : public torch::autograd::Function<PartialTraceFuncti
     return out;
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "partial_trace");
+    const BackwardScope scope(grads, "partial_trace");
     const auto keep = ctx->saved_data["keep"].toIntVector();
     return {backward::partial_trace(grads[0], keep, ctx->saved_data["n"].toInt()), Variable()};
   }
@@ -61,7 +60,7 @@ class ProbsFunction : public torch::autograd::Function<ProbsFunction> {
     return hqrn::probs(rho);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "probs");
+    const BackwardScope scope(grads, "probs");
     return {backward::probs(grads[0])};
   }
 };
@@ -79,11 +78,11 @@ at::Tensor probs_autograd(const at::Tensor& rho) { return ProbsFunction::apply(r
 
 }  // namespace
 
-TORCH_LIBRARY_IMPL(hqrn, Autograd, m) {
-  m.impl("dephase", &dephase_autograd);
-  m.impl("embed_ancillas", &embed_ancillas_autograd);
-  m.impl("partial_trace", &partial_trace_autograd);
-  m.impl("probs", &probs_autograd);
+void add_state_ops_autograd(AutogradKernels& out) {
+  out.emplace_back("dephase", torch::CppFunction(&dephase_autograd));
+  out.emplace_back("embed_ancillas", torch::CppFunction(&embed_ancillas_autograd));
+  out.emplace_back("partial_trace", torch::CppFunction(&partial_trace_autograd));
+  out.emplace_back("probs", torch::CppFunction(&probs_autograd));
 }
 
 }  // namespace hqrn

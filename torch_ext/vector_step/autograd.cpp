@@ -1,9 +1,8 @@
 // Autograd kernel of vector_step: the forward runs below the autograd key, the
 // backward calls the registered backward op. That backward is not itself
 // differentiable, so double backward is refused.
-#include <torch/library.h>
-
 #include "torch_ext/autograd_function.h"
+#include "torch_ext/autograd_kernels.h"
 #include "torch_ext/vector_step/vector_step.h"
 
 namespace hqrn {
@@ -19,7 +18,7 @@ class VectorStepFunction : public torch::autograd::Function<VectorStepFunction> 
     return hqrn::vector_step(psi, theta, phi, target);
   }
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    refuse_double_backward(grads, "vector_step");
+    const BackwardScope scope(grads, "vector_step");
     const auto saved = ctx->get_saved_variables();
     auto [g_psi, g_theta, g_phi] =
         backward::vector_step(grads[0], saved[0], saved[1], saved[2], ctx->saved_data["target"].toInt());
@@ -34,8 +33,8 @@ at::Tensor vector_step_autograd(const at::Tensor& psi, const at::Tensor& theta, 
 
 }  // namespace
 
-TORCH_LIBRARY_IMPL(hqrn, Autograd, m) {
-  m.impl("vector_step", &vector_step_autograd);
+void add_vector_step_autograd(AutogradKernels& out) {
+  out.emplace_back("vector_step", torch::CppFunction(&vector_step_autograd));
 }
 
 }  // namespace hqrn
