@@ -128,17 +128,18 @@ class QuantumResidualBlock(nn.Module):
         # theta's weights for every branch, then phi's: one operator call for all the tables. Read from
         # the parameter dicts: nn.Module.__getattr__ per parameter costs as much as a step.
         parameters = [block._parameters for block in blocks]
-        kinds = (("W", "b"), ("V", "a")) if reads_phi and quantum else (("W", "b"),)
-        weights = [p[weight] for weight, _ in kinds for p in parameters]
-        biases = [p[bias] for _, bias in kinds for p in parameters]
-        # [n, T K, h] -> T tables [n, K, h] (T = 1 or 2): one table per branch, read for each of its rows
-        # (a view and unbind: Tensor.split is a Python method, slower than the step it feeds).
+        names = (("W", "b"), ("V", "a")) if reads_phi and quantum else (("W", "b"),)
+        weights = [p[weight] for weight, _ in names for p in parameters]
+        biases = [p[bias] for _, bias in names for p in parameters]
+        # [n, T K, h] -> n T tables [K, h] (T = 1 or 2; qubit j's theta at j T, its phi after it): one
+        # table per branch, read for each of its rows; one unbind, one autograd node.
         tables = _ops().angle_tables(weights, biases)
-        by_kind = tables.view(tables.shape[0], -1, branches, tables.shape[2]).unbind(1)
-        theta = by_kind[0]
+        kinds = len(names)
+        per_qubit = tables.view(-1, branches, tables.shape[2]).unbind(0)
+        theta = per_qubit[::kinds]
         phi = None
         if reads_phi:
-            phi = by_kind[1] if quantum else torch.zeros_like(theta)
+            phi = per_qubit[1::kinds] if quantum else [torch.zeros_like(t) for t in theta]
         return state.sweep(theta, phi, first.targets, step_channel)
 
 

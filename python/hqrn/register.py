@@ -285,23 +285,21 @@ class RegisterState:
 
     def sweep(self, theta, phi, targets, step_channel=None):
         """S_j for j in targets with tables theta[j], phi[j] ([n, 2^(n-1)], per sample [n, B, 2^(n-1)] or
-        per group [n, G, 2^(n-1)]; phi may be None on probability vectors); with a step channel
+        per group [n, G, 2^(n-1)], or sequences of the n per-qubit tables; phi may be None on
+        probability vectors); with a step channel
         (Kraus [m, 2, 2]) after every step on every qubit, qubit 0 first."""
         # qrb_sweep takes shared tables; per-sample or grouped ones run step by step.
-        if self.representation == "dense" and step_channel is None and theta.dim() == 2:
+        if self.representation == "dense" and step_channel is None and isinstance(theta, torch.Tensor) and \
+                theta.dim() == 2:
             return self._with_values(_ops().qrb_sweep(self.values, theta, phi, list(targets)))
         for j in targets:
             if not 0 <= j < self.qubits:
                 raise ValueError("RegisterState: target {} out of range for {} qubits".format(j, self.qubits))
-        for name, tables in (("theta", theta), ("phi", phi)):
-            if tables is not None and (tables.dim() < 1 or tables.shape[0] != self.qubits):
-                raise ValueError("RegisterState: {} must hold one table per qubit ({}), got {}".format(
-                    name, self.qubits, list(tables.shape)))
-        # One unbind per table instead of a select per step: one autograd node each.
-        thetas = theta.unbind(0)
-        phis = None if phi is None else phi.unbind(0)
+        thetas = self._per_qubit(theta, "theta")
+        phis = None if phi is None else self._per_qubit(phi, "phi")
         # Grouped tables (branches side by side) repeated per row once for the whole sweep, when
         # a step needs them so (markov_step, qrb_step); aware_step reads them grouped.
+        grouped = thetas[0].dim() == 2
         theta_rows = phi_rows = None
         rows = self.values.shape[0]
         state = self
@@ -310,11 +308,11 @@ class RegisterState:
             if reads_phi and phis is None:
                 raise ValueError("RegisterState: phi is undefined")
             t, p = thetas, phis
-            if theta.dim() == 3 and (state.is_distribution or state.representation == "dense"):
+            if grouped and (state.is_distribution or state.representation == "dense"):
                 if theta_rows is None:
-                    theta_rows = _per_sample(theta, rows).unbind(0)
+                    theta_rows = [_per_sample(table, rows) for table in thetas]
                 if reads_phi and phi_rows is None:
-                    phi_rows = _per_sample(phi, rows).unbind(0)
+                    phi_rows = [_per_sample(table, rows) for table in phis]
                 t, p = theta_rows, phi_rows
             state = state.step(t[j], p[j] if reads_phi else None, j)
             if step_channel is None:
@@ -324,6 +322,16 @@ class RegisterState:
             for q in range(self.qubits):
                 state = state.apply_channel(step_channel, [q])
         return state
+
+    def _per_qubit(self, tables, name):
+        """One table per qubit: a tensor [n, ...] unbound (one autograd node for the sweep, not a
+        select per step), or a sequence of n tables as it is."""
+        count = len(tables) if not isinstance(tables, torch.Tensor) else tables.shape[0] if tables.dim() else 0
+        if count != self.qubits:
+            raise ValueError("RegisterState: {} must hold one table per qubit ({}), got {}".format(
+                name, self.qubits, list(tables.shape) if isinstance(tables, torch.Tensor) else
+                "{} tables".format(count)))
+        return tables.unbind(0) if isinstance(tables, torch.Tensor) else tables
 
     def repeated(self, copies):
         """`copies` copies of the batch one after the other: [copies B, ...] (branches side by side)."""
