@@ -291,9 +291,6 @@ class ResidualNetwork(nn.Module):
             raise ValueError("network input: empty batch")
         return kind
 
-    def _check_input(self, x):
-        self._input_kind(x)
-
     def initial_state(self, x, representation):
         """The full register's starting state: encoded features and probability vectors are
         diagonal states; a data state gets the ancillas in |0>."""
@@ -314,12 +311,11 @@ class ResidualNetwork(nn.Module):
 
     def is_vector_input(self, x):
         """Whether x is state vectors: pure [B, d] or rank-r components [B, r, d], complex, r != d
-        (a [B, d, d] complex input is a density matrix)."""
-        dd = 1 << self.config.data_qubits
-        if self.config.features > 0 or not isinstance(x, torch.Tensor) or not x.is_complex():
+        (a [B, d, d] complex input is a density matrix); False for anything the network refuses."""
+        try:
+            return self._input_kind(x) == "vectors"
+        except (TypeError, ValueError):
             return False
-        return (x.dim() == 2 and x.shape[1] == dd) or (x.dim() == 3 and x.shape[2] == dd and x.shape[1] != dd
-                                                       and x.shape[1] >= 1)
 
     def representation_for(self, x, mode, execution):
         """The representation `execution` runs this input in (representation_of)."""
