@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from figures import save_figure  # noqa: E402
 
 # One colour per model in both rows (the shots row has no noisy-trained HQRN).
 MODELS = [
@@ -70,9 +71,7 @@ def main(folder):
             top.set_ylabel("test accuracy")
             bottom.set_ylabel("test accuracy (mean +- std over seeds)")
     axes[0][0].legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    out = os.path.join(folder, "noise_study.png")
-    fig.savefig(out, dpi=110)
+    out = save_figure(fig, folder, "noise_study.png", 110)
     print(f"wrote {out}")
 
 

@@ -18,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from figures import save_figure  # noqa: E402
 
 TITLES = {
     "hqrn": "HQRN",
@@ -92,11 +93,7 @@ def plot_diagram(folder, n, run):
     for ax in flat[count:]:
         ax.axis("off")
     fig.suptitle("Cluster-Ising ring, N = {}: trained on the line h2 = 0, predicted over the plane".format(n))
-    fig.tight_layout()
-    out = os.path.join(folder, "phase_diagram_N{}.png".format(n))
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, folder, "phase_diagram_N{}.png".format(n), 110)
 
 
 def plot_accuracy(folder, results):
@@ -141,11 +138,7 @@ def plot_accuracy(folder, results):
                  title="Finite shots, N = {} (thin lines: exact)".format(largest))
     ax_shots.axhline(50, color="grey", lw=0.5, ls="--")
     ax_shots.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    out = os.path.join(folder, "phases_accuracy.png")
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, folder, "phases_accuracy.png", 110)
 
 
 def main():

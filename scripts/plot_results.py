@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from figures import save_figure  # noqa: E402
 
 
 def read_history(path):
@@ -41,11 +42,7 @@ def plot_curves(folder):
     ax_loss.set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log", title="Training loss")
     ax_acc.set(xlabel="epoch", ylabel="test accuracy (%)", title="Held-out accuracy")
     ax_acc.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    out = os.path.join(folder, "training_curves.png")
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, folder, "training_curves.png", 120)
 
 
 def plot_accuracy(folder):
@@ -81,11 +78,7 @@ def plot_accuracy(folder):
     ax.set(ylabel="test accuracy (%)", ylim=(0, 118), title="HQRN vs classical analog vs full tomography")
     ax.axhline(50, color="grey", lw=0.5, ls="--")
     ax.legend(loc="upper center", ncol=3)
-    fig.tight_layout()
-    out = os.path.join(folder, "accuracy.png")
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, folder, "accuracy.png", 120)
 
 
 def main():

@@ -122,11 +122,7 @@ def pure_main(args):
     meta = dict(peers["meta"], command=args.command, wall_seconds=args.seconds, machine=machine(),
                 load_average_at_end=load, threads=hqrn["threads"], torch=hqrn["torch"],
                 readout_qubits=hqrn["readout_qubits"])
-    with open(os.path.join(args.out, "peers-pure.json"), "w") as f:
-        json.dump(records, f, indent=1)
-    with open(os.path.join(args.out, "peers-pure-meta.json"), "w") as f:
-        json.dump(meta, f, indent=1)
-    versions = ", ".join("{} {}".format(k, v) for k, v in meta["versions"].items())
+    versions = versions_of(meta)
     text = "\n".join([
         "Command: `{}` ({:.0f} s). {} cores ({}), {} threads for everyone, load average (1, 5, 15 min) at the "
         "end {}; torch {}; {}.".format(args.command, args.seconds, meta["machine"]["cores"], meta["machine"]["cpu"],
@@ -138,8 +134,25 @@ def pure_main(args):
         "from HQRN's vectors execution (tolerance {:g}).".format(
             meta["readout_qubits"], meta["time_limit_seconds"], meta["memory_limit_gib"], meta["tolerance"]),
         "", pure_table(records, reference), "", "Where each stops:", "", where_each_stops(records)])
-    with open(os.path.join(args.out, "peers-pure.md"), "w") as f:
-        f.write(text + "\n")
+    write_report(args.out, "peers-pure", records, meta, text)
+
+
+def versions_of(meta):
+    return ", ".join("{} {}".format(k, v) for k, v in meta["versions"].items())
+
+
+def write_atomically(path, text):
+    """Written beside, then renamed: an interrupted run leaves the previous report whole."""
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def write_report(out, stem, records, meta, text):
+    """<stem>.json (the records), <stem>-meta.json and <stem>.md (text), then text on stdout."""
+    write_atomically(os.path.join(out, stem + ".json"), json.dumps(records, indent=1))
+    write_atomically(os.path.join(out, stem + "-meta.json"), json.dumps(meta, indent=1))
+    write_atomically(os.path.join(out, stem + ".md"), text + "\n")
     print(text)
 
 
@@ -169,11 +182,7 @@ def main():
         records.append(dict(r, hqrn_seconds=seconds, hqrn_execution=execution))
     meta = dict(peers["meta"], command=args.command, wall_seconds=args.seconds, machine=machine(),
                 threads=hqrn["threads"], torch=hqrn["torch"])
-    with open(os.path.join(args.out, "peers.json"), "w") as f:
-        json.dump(records, f, indent=1)
-    with open(os.path.join(args.out, "peers-meta.json"), "w") as f:
-        json.dump(meta, f, indent=1)
-    versions = ", ".join("{} {}".format(k, v) for k, v in meta["versions"].items())
+    versions = versions_of(meta)
     text = "\n".join([
         "Command: `{}` ({:.0f} s). {} cores ({}), {} threads for everyone; torch {}; {}.".format(
             args.command, args.seconds, meta["machine"]["cores"], meta["machine"]["cpu"], meta["threads"],
@@ -182,9 +191,7 @@ def main():
             meta["tolerance"]),
         "", table(records), ""]
         + ["Not measured: {}: {}".format(name, why) for name, why in meta["skipped_peers"].items()])
-    with open(os.path.join(args.out, "peers.md"), "w") as f:
-        f.write(text + "\n")
-    print(text)
+    write_report(args.out, "peers", records, meta, text)
 
 
 if __name__ == "__main__":
