@@ -16,24 +16,22 @@ using torch::autograd::AutogradContext;
 using torch::autograd::Variable;
 using torch::autograd::variable_list;
 
-// Backward with create_graph (GradMode on) or through a gradient that itself
-// requires grad would silently drop second-order terms (the registered
-// backward ops have no autograd of their own): refuse it.
-inline void refuse_double_backward(const variable_list& grads, const char* op) {
-  bool grad_requires_grad = false;
-  for (const auto& g : grads) grad_requires_grad = grad_requires_grad || (g.defined() && g.requires_grad());
-  TORCH_CHECK(!at::GradMode::is_enabled() && !grad_requires_grad, op,
-              ": double backward is not supported (its backward is not differentiable; call backward "
-              "without create_graph)");
-}
-
-// Entered first in every backward that calls a backward operator: refuses
-// double backward, then keeps that operator's call below the autograd keys.
-// Its Autograd kernel would only repeat the refusal, and on torch >= 2.4 that
-// kernel is the Python one (a trip through the interpreter per node).
+// Entered first in every backward that calls a backward operator. A
+// backward with create_graph (GradMode on) or through a gradient that itself
+// requires grad would silently drop second-order terms (the backward
+// operators have no autograd of their own): it is refused. Then the backward
+// operator's call stays below the autograd keys: its Autograd kernel would
+// only repeat the refusal, and on torch >= 2.4 that kernel is the Python one
+// (a trip through the interpreter per node).
 class BackwardScope {
  public:
-  BackwardScope(const variable_list& grads, const char* op) { refuse_double_backward(grads, op); }
+  BackwardScope(const variable_list& grads, const char* op) {
+    bool grad_requires_grad = false;
+    for (const auto& g : grads) grad_requires_grad = grad_requires_grad || (g.defined() && g.requires_grad());
+    TORCH_CHECK(!at::GradMode::is_enabled() && !grad_requires_grad, op,
+                ": double backward is not supported (its backward is not differentiable; call backward "
+                "without create_graph)");
+  }
 
  private:
   at::AutoDispatchBelowADInplaceOrView below_autograd_;
